@@ -1,0 +1,287 @@
+"""Op families and the Tensor methods built on them.
+
+Each family module defines its ``Function`` subclasses and public functions; ``install`` puts
+the method forms on ``Tensor`` (``x.exp()``, ``x.sum(1)``, ``x + y``, ``x.add_(y)``).
+"""
+from __future__ import annotations
+
+from .. import _dtype as dt
+from .._tensor import Tensor
+from . import convert, elementwise, indexing, linalg, reduction, shape
+from ._util import inplace
+from .elementwise import inplace_binary
+
+E, R, S, I, L = elementwise, reduction, shape, indexing, linalg
+
+
+def _method(fn):
+    def m(self, *args, **kwargs):
+        return fn(self, *args, **kwargs)
+
+    m.__name__ = fn.__name__
+    m.__doc__ = fn.__doc__
+    return m
+
+
+def _inplace_method(fn, name):
+    def m(self, *args, **kwargs):
+        return inplace(self, lambda s: fn(s, *args, **kwargs), name)
+
+    m.__name__ = name
+    return m
+
+
+_FUNCS = {}
+for _mod in (E, R, S, I, L):
+    for _name in dir(_mod):
+        _obj = getattr(_mod, _name)
+        if callable(_obj) and not _name.startswith("_") and not isinstance(_obj, type) \
+                and getattr(_obj, "__module__", "").startswith("flambeau._ops"):
+            _FUNCS[_name] = _obj
+
+# functions that are methods of Tensor with the same name
+_METHOD_NAMES = """
+neg negative abs absolute sign sgn signbit exp exp2 expm1 log log2 log10 log1p sqrt rsqrt
+reciprocal square sin cos tan asin acos atan arcsin arccos arctan sinh cosh tanh asinh acosh
+atanh arcsinh arccosh arctanh sigmoid erf erfc erfinv floor ceil round trunc fix frac isnan
+isinf isfinite isposinf isneginf logical_not bitwise_not nan_to_num logit deg2rad rad2deg
+add sub subtract mul multiply div divide true_divide floor_divide pow float_power maximum
+minimum fmax fmin atan2 arctan2 fmod remainder eq ne lt le gt ge greater greater_equal less
+less_equal not_equal logical_and logical_or logical_xor bitwise_and bitwise_or bitwise_xor
+bitwise_left_shift bitwise_right_shift where clamp clip clamp_min clamp_max lerp xlogy hypot
+copysign addcmul addcdiv logaddexp
+sum nansum mean nanmean prod amax amin max min aminmax argmax argmin all any count_nonzero
+var std norm logsumexp cumsum cumprod cummax cummin logcumsumexp sort argsort msort topk
+kthvalue median quantile unique
+reshape view view_as reshape_as flatten ravel unflatten squeeze unsqueeze permute transpose
+swapaxes swapdims t movedim moveaxis expand expand_as broadcast_to sum_to_size clone
+contiguous narrow select split tensor_split chunk unbind repeat tile repeat_interleave flip
+fliplr flipud roll rot90 tril triu diagonal diag diag_embed trace
+gather scatter scatter_add scatter_reduce index_select index_add index_copy index_fill
+index_put take take_along_dim masked_fill masked_select masked_scatter nonzero argwhere
+matmul mm bmm mv dot vdot inner outer ger addmm addmv baddbmm addbmm
+""".split()
+
+for _name in _METHOD_NAMES:
+    setattr(Tensor, _name, _method(_FUNCS[_name]))
+
+# in-place forms: x.name_(...) computes name(x, ...) and writes it into x
+_INPLACE = """
+neg abs sign exp exp2 expm1 log log2 log10 log1p sqrt rsqrt reciprocal square sin cos tan asin
+acos atan sinh cosh tanh asinh acosh atanh sigmoid erf erfc erfinv floor ceil round trunc frac
+nan_to_num logit deg2rad rad2deg pow fmod remainder clamp clip clamp_min clamp_max
+lerp xlogy hypot copysign addcmul addcdiv floor_divide atan2 maximum minimum
+logical_not logical_and logical_or logical_xor bitwise_and bitwise_or bitwise_xor bitwise_not
+masked_fill scatter scatter_add scatter_reduce index_add index_copy index_fill index_put
+masked_scatter tril triu eq ne lt le gt ge cumsum cumprod t transpose
+""".split()
+
+for _name in _INPLACE:
+    setattr(Tensor, _name + "_", _inplace_method(_FUNCS[_name], _name + "_"))
+Tensor.negative_ = Tensor.neg_
+Tensor.absolute_ = Tensor.abs_
+Tensor.arctan2_ = Tensor.atan2_
+Tensor.fix_ = Tensor.trunc_
+
+
+def _fast_inplace(name, fn):
+    def m(self, other, *, alpha=1, rounding_mode=None):
+        kw = {}
+        if alpha != 1:
+            kw["alpha"] = alpha
+        if rounding_mode is not None:
+            kw["rounding_mode"] = rounding_mode
+        return inplace_binary(self, fn, other, name, **kw)
+
+    m.__name__ = name
+    return m
+
+
+Tensor.add_ = _fast_inplace("add_", E.add)
+Tensor.sub_ = _fast_inplace("sub_", E.sub)
+Tensor.subtract_ = Tensor.sub_
+Tensor.mul_ = _fast_inplace("mul_", E.mul)
+Tensor.multiply_ = Tensor.mul_
+Tensor.div_ = _fast_inplace("div_", E.div)
+Tensor.divide_ = Tensor.div_
+Tensor.true_divide_ = Tensor.div_
+
+
+def _fill_(self, value):
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise RuntimeError(
+                f"fill_ only supports 0-dimension value tensor but got tensor with {value.ndim} dimensions."
+            )
+        if value._requires_grad or self._requires_grad:
+            return inplace(self, lambda s: value.to(s.dtype).expand(s.shape).clone(), "fill_")
+        value = value.item()
+    return inplace(self, lambda s: S.expand(_const(s, value), s.shape).clone(), "fill_")
+
+
+def _const(like, value):
+    b = like._backend
+    return Tensor._make(b.full((), value, like.dtype), b, like.dtype, like.device)
+
+
+def _zero_(self):
+    return _fill_(self, 0)
+
+
+def _copy_(self, src, non_blocking=False):
+    if not isinstance(src, Tensor):
+        raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
+    if S.broadcast_shapes(self.shape, src.shape) != self.shape:
+        raise RuntimeError(
+            f"copy_: the source of shape {list(src.shape)} can't be broadcast to the destination "
+            f"of shape {list(self.shape)}"
+        )
+    return inplace(self, lambda s: convert.CopyFrom.apply(s, src), "copy_")
+
+
+Tensor.fill_ = _fill_
+Tensor.zero_ = _zero_
+Tensor.copy_ = _copy_
+
+
+def _random_method(sample):
+    def m(self, *args, generator=None, **kwargs):
+        from . import _random_fill
+
+        with_gen = _random_fill.draw(self, sample, args, kwargs, generator)
+        b = self._backend
+        data = with_gen._data if with_gen.dtype is self.dtype else b.astype(with_gen._data, self.dtype)
+        if self._requires_grad and self.grad_fn is None:
+            from ..autograd.grad_mode import _state
+
+            if _state.enabled:
+                raise RuntimeError(
+                    "a leaf Variable that requires grad is being used in an in-place operation. "
+                    "Wrap the update in `with flambeau.no_grad():`."
+                )
+        b.setitem(self._data, (Ellipsis,), data)
+        self._vc[0] += 1
+        return self
+
+    return m
+
+
+Tensor.uniform_ = _random_method("uniform")
+Tensor.normal_ = _random_method("normal")
+Tensor.bernoulli_ = _random_method("bernoulli")
+Tensor.random_ = _random_method("random")
+Tensor.exponential_ = _random_method("exponential")
+Tensor.geometric_ = _random_method("geometric")
+Tensor.log_normal_ = _random_method("log_normal")
+Tensor.cauchy_ = _random_method("cauchy")
+
+
+# ---------------------------------------------------------------------------
+# properties and Python operators
+# ---------------------------------------------------------------------------
+Tensor.T = property(S._T)
+Tensor.mT = property(S._mT)
+Tensor.H = property(S._T)
+Tensor.mH = property(S._mT)
+Tensor.__getitem__ = I.getitem
+Tensor.__setitem__ = I.setitem
+
+
+def _sum_to_size(self, *size):
+    return S.sum_to_size(self, *size)
+
+
+Tensor.sum_to_size = _sum_to_size
+
+
+def _binop(fn):
+    def op(self, other):
+        if not isinstance(other, (Tensor, int, float, bool)):
+            return NotImplemented
+        return fn(self, other)
+
+    return op
+
+
+def _rbinop(fn):
+    def op(self, other):
+        if not isinstance(other, (int, float, bool)):
+            return NotImplemented
+        return fn(other, self)
+
+    return op
+
+
+Tensor.__add__ = _binop(E.add)
+Tensor.__radd__ = _rbinop(E.add)
+Tensor.__sub__ = _binop(E.sub)
+Tensor.__rsub__ = _rbinop(E.sub)
+Tensor.__mul__ = _binop(E.mul)
+Tensor.__rmul__ = _rbinop(E.mul)
+Tensor.__truediv__ = _binop(E.div)
+Tensor.__rtruediv__ = _rbinop(E.div)
+Tensor.__floordiv__ = _binop(E.floor_divide)
+Tensor.__rfloordiv__ = _rbinop(E.floor_divide)
+Tensor.__mod__ = _binop(E.remainder)
+Tensor.__rmod__ = _rbinop(E.remainder)
+Tensor.__pow__ = _binop(E.pow)
+Tensor.__rpow__ = _rbinop(E.pow)
+Tensor.__matmul__ = _binop(L.matmul)
+Tensor.__rmatmul__ = lambda self, other: NotImplemented
+Tensor.__and__ = _binop(E.bitwise_and)
+Tensor.__rand__ = _rbinop(E.bitwise_and)
+Tensor.__or__ = _binop(E.bitwise_or)
+Tensor.__ror__ = _rbinop(E.bitwise_or)
+Tensor.__xor__ = _binop(E.bitwise_xor)
+Tensor.__rxor__ = _rbinop(E.bitwise_xor)
+Tensor.__lshift__ = _binop(E.bitwise_left_shift)
+Tensor.__rshift__ = _binop(E.bitwise_right_shift)
+Tensor.__eq__ = _binop(E.eq)
+Tensor.__ne__ = _binop(E.ne)
+Tensor.__lt__ = _binop(E.lt)
+Tensor.__le__ = _binop(E.le)
+Tensor.__gt__ = _binop(E.gt)
+Tensor.__ge__ = _binop(E.ge)
+Tensor.__hash__ = lambda self: id(self)
+Tensor.__neg__ = lambda self: E.neg(self) if self.dtype is not dt.bool_ else _bool_neg()
+Tensor.__pos__ = lambda self: self
+Tensor.__abs__ = lambda self: E.abs(self)
+Tensor.__invert__ = lambda self: E.bitwise_not(self)
+
+
+def _bool_neg():
+    raise RuntimeError(
+        "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert "
+        "a mask, use the `~` or `logical_not()` operator instead."
+    )
+
+
+def _iop(name, fn):
+    def op(self, other):
+        if not isinstance(other, (Tensor, int, float, bool)):
+            return NotImplemented
+        return inplace_binary(self, fn, other, name)
+
+    return op
+
+
+Tensor.__iadd__ = _iop("add_", E.add)
+Tensor.__isub__ = _iop("sub_", E.sub)
+Tensor.__imul__ = _iop("mul_", E.mul)
+Tensor.__itruediv__ = _iop("div_", E.div)
+
+
+def _iop_generic(name, fn):
+    def op(self, other):
+        return inplace(self, lambda s: fn(s, other), name)
+
+    return op
+
+
+Tensor.__ifloordiv__ = _iop_generic("floor_divide_", E.floor_divide)
+Tensor.__imod__ = _iop_generic("remainder_", E.remainder)
+Tensor.__ipow__ = _iop_generic("pow_", E.pow)
+Tensor.__iand__ = _iop_generic("bitwise_and_", E.bitwise_and)
+Tensor.__ior__ = _iop_generic("bitwise_or_", E.bitwise_or)
+Tensor.__ixor__ = _iop_generic("bitwise_xor_", E.bitwise_xor)
+Tensor.__imatmul__ = _iop_generic("matmul_", L.matmul)

@@ -1,0 +1,351 @@
+"""``Function``: one differentiable op, forward and backward side by side.
+
+Every op in flambeau is a ``Function`` subclass; the public ``flambeau.autograd.Function`` is the
+same mechanism. ``apply`` runs ``forward`` and, when some input requires grad and grad mode is
+on, records a ``Node`` (the ``grad_fn`` of the outputs) that is also the ``ctx`` both
+methods see.
+"""
+from __future__ import annotations
+
+import traceback
+
+from .grad_mode import _state
+
+_RELEASED_MSG = (
+    "Trying to backward through the graph a second time (or directly access saved tensors "
+    "after they have already been freed). Saved intermediate values of the graph are freed "
+    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+    "backward through the graph a second time or if you need to access saved tensors after "
+    "calling backward."
+)
+
+
+class _SavedOutput:
+    """A tensor a node saved that is also its own output: kept without a reference to the
+    tensor object (that would be a cycle tensor -> node -> tensor) and rebuilt on unpack."""
+
+    __slots__ = ("data", "backend", "dtype", "device", "output_nr", "vc", "version")
+
+    def __init__(self, t, output_nr):
+        self.data = t._data
+        self.backend = t._backend
+        self.dtype = t.dtype
+        self.device = t.device
+        self.output_nr = output_nr
+        self.vc = t._vc
+        self.version = t._vc[0]
+
+
+class Node:
+    """A recorded op in the graph: the ``grad_fn`` of its outputs and the ``ctx`` of its Function.
+
+    Attributes a Function may use on ``ctx``: ``save_for_backward``, ``saved_tensors``,
+    ``needs_input_grad``, ``mark_non_differentiable``, ``mark_dirty``, ``set_materialize_grads``,
+    and any attribute it sets itself.
+    """
+
+    _fn = None  # the Function subclass; set per instance by apply
+
+    def __init__(self):
+        self._to_save = None
+        self._saved = None
+        self._released = False
+        self._non_diff = None
+        self._dirty = None
+        self._materialize = True
+        self.needs_input_grad = ()
+        self.next_functions = ()
+        self._out_meta = ()
+        self._pre_hooks = None  # {output_nr: [hook]} from Tensor.register_hook
+        self._node_pre_hooks = None
+        self._node_hooks = None
+        self._retain = None  # {output_nr: weakref(tensor)} from Tensor.retain_grad
+        self._trace = None
+        self._seq = 0
+
+    # ------------------------------------------------------------- ctx API
+    def save_for_backward(self, *tensors):
+        """Save tensors (inputs or outputs, or None) for ``backward``; read them back with
+        ``ctx.saved_tensors``."""
+        self._to_save = tensors
+
+    @property
+    def saved_tensors(self):
+        if self._released:
+            raise RuntimeError(_RELEASED_MSG)
+        saved = self._saved
+        if saved is None:
+            return self._to_save or ()
+        from .._tensor import Tensor
+
+        out = []
+        for item in saved:
+            if item is None:
+                out.append(None)
+                continue
+            if type(item) is _SavedOutput:
+                cur = item.vc[0]
+                if cur != item.version:
+                    self._raise_version(item.dtype, item.data.shape, item.output_nr, cur, item.version)
+                t = Tensor._make(item.data, item.backend, item.dtype, item.device)
+                t._vc = item.vc
+                t.requires_grad = True
+                t.grad_fn = self
+                t._output_nr = item.output_nr
+                out.append(t)
+            else:
+                t, version = item
+                cur = t._vc[0]
+                if cur != version:
+                    self._raise_version(t.dtype, t.shape, t._output_nr, cur, version, t)
+                out.append(t)
+        return tuple(out)
+
+    saved_variables = saved_tensors
+
+    def _raise_version(self, dtype, shape, output_nr, cur, version, t=None):
+        producer = ""
+        if t is not None and t.grad_fn is not None:
+            producer = f", which is output {t._output_nr} of {t.grad_fn.name()},"
+        elif t is None:
+            producer = f", which is output {output_nr} of {self.name()},"
+        raise RuntimeError(
+            "one of the variables needed for gradient computation has been modified by an "
+            f"inplace operation: [{dtype.name} tensor {list(shape)}]{producer} is at version "
+            f"{cur}; expected version {version} instead. The tensor was saved by {self.name()}. "
+            "Hint: replace the in-place operation (e.g. x.add_(y)) with its out-of-place form "
+            "(x = x + y), or clone the tensor before modifying it."
+        )
+
+    def mark_non_differentiable(self, *tensors):
+        """Declare outputs that have no gradient (indices, masks)."""
+        self._non_diff = tensors
+
+    def mark_dirty(self, *tensors):
+        """Declare inputs that ``forward`` modified in place (and returns)."""
+        self._dirty = tensors
+
+    def set_materialize_grads(self, value: bool):
+        """Whether missing output gradients reach ``backward`` as zeros (default) or None."""
+        self._materialize = bool(value)
+
+    # ------------------------------------------------------------- grad_fn API
+    def name(self):
+        fn = self._fn
+        base = fn.__name__ if fn is not None else type(self).__name__
+        return getattr(fn, "_backward_name", None) or f"{base}Backward0"
+
+    def __repr__(self):
+        return f"<{self.name()} object at {hex(id(self))}>"
+
+    def register_hook(self, fn):
+        """``fn(grad_inputs, grad_outputs)`` runs after this node's backward; it may return
+        replacement ``grad_inputs``."""
+        if self._node_hooks is None:
+            self._node_hooks = []
+        self._node_hooks.append(fn)
+        return _RemovableHandle(self._node_hooks, fn)
+
+    def register_prehook(self, fn):
+        """``fn(grad_outputs)`` runs before this node's backward; it may return replacements."""
+        if self._node_pre_hooks is None:
+            self._node_pre_hooks = []
+        self._node_pre_hooks.append(fn)
+        return _RemovableHandle(self._node_pre_hooks, fn)
+
+    @property
+    def metadata(self):
+        if not hasattr(self, "_metadata"):
+            self._metadata = {}
+        return self._metadata
+
+    def _release(self):
+        self._released = True
+        self._saved = None
+        self._to_save = None
+        # drop whatever else forward stashed on ctx (arrays, shapes) to free memory
+        keep = _NODE_FIELDS
+        for k in [k for k in self.__dict__ if k not in keep]:
+            del self.__dict__[k]
+
+    def _call_backward(self, grads):
+        return self._fn.backward(self, *grads)
+
+
+_NODE_FIELDS = frozenset(Node().__dict__) | {"_released", "_metadata", "_fn", "_backward_name"}
+
+
+class _RemovableHandle:
+    __slots__ = ("_list", "_item")
+
+    def __init__(self, lst, item):
+        self._list = lst
+        self._item = item
+
+    def remove(self):
+        try:
+            self._list.remove(self._item)
+        except ValueError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+class AccumulateGrad(Node):
+    """The node at a leaf tensor: adds the incoming gradient into ``tensor.grad``."""
+
+    def __init__(self, tensor):
+        super().__init__()
+        import weakref
+
+        self.variable = weakref.ref(tensor)
+        self.next_functions = ()
+        self._out_meta = ((tensor.shape, tensor.dtype, tensor._backend, tensor.device),)
+
+    def name(self):
+        return "AccumulateGrad"
+
+    def _release(self):
+        pass
+
+
+_seq_counter = [0]
+
+
+class FunctionMeta(type):
+    pass
+
+
+class Function(metaclass=FunctionMeta):
+    """Base class of differentiable ops, as ``torch.autograd.Function``.
+
+    Subclass it with static ``forward(ctx, *args)`` and ``backward(ctx, *grad_outputs)`` and
+    call ``MyFn.apply(*args)``:
+
+    >>> class Square(flambeau.autograd.Function):
+    ...     @staticmethod
+    ...     def forward(ctx, x):
+    ...         ctx.save_for_backward(x)
+    ...         return x * x
+    ...     @staticmethod
+    ...     def backward(ctx, gy):  # d/dx x^2 = 2x
+    ...         x, = ctx.saved_tensors
+    ...         return 2 * x * gy
+    """
+
+    #: internal ops trust their own gradients; user Functions get shape checks in backward
+    _internal = False
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("a Function subclass must implement forward")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError("a Function subclass must implement backward to be differentiated")
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        from .._tensor import Tensor
+
+        state = _state
+        record = False
+        if state.enabled:
+            for a in args:
+                if type(a) is Tensor or isinstance(a, Tensor):
+                    if a.requires_grad:
+                        record = True
+                        break
+        ctx = Node()
+        ctx._fn = cls
+        if not record:
+            prev = state.enabled
+            state.enabled = False
+            try:
+                return cls.forward(ctx, *args, **kwargs)
+            finally:
+                state.enabled = prev
+
+        # edges to the inputs' producers, taken before forward may modify an input in place
+        needs = []
+        edges = []
+        for a in args:
+            if isinstance(a, Tensor) and a.requires_grad:
+                needs.append(True)
+                edges.append(a._grad_edge())
+            else:
+                needs.append(False)
+                edges.append(None)
+        ctx.needs_input_grad = tuple(needs)
+        ctx.next_functions = tuple(edges)
+        state.enabled = False
+        try:
+            outputs = cls.forward(ctx, *args, **kwargs)
+        finally:
+            state.enabled = True
+        _seq_counter[0] += 1
+        ctx._seq = _seq_counter[0]
+        if state.anomaly:
+            ctx._trace = "".join(traceback.format_stack()[:-2])
+
+        single = not isinstance(outputs, tuple)
+        outs = (outputs,) if single else outputs
+        non_diff = ctx._non_diff
+        dirty = ctx._dirty
+        meta = []
+        for i, o in enumerate(outs):
+            if not isinstance(o, Tensor):
+                meta.append(None)
+                continue
+            meta.append((o.shape, o.dtype, o._backend, o.device))
+            if non_diff is not None and any(o is t for t in non_diff):
+                continue
+            if not o.dtype.is_floating_point:
+                continue
+            if dirty is not None and any(o is t for t in dirty):
+                o._check_inplace_allowed()
+                o._vc[0] += 1
+            elif any(o is a for a in args):
+                # forward returned an input (or a view of one) unchanged: give the output its own
+                # identity, as PyTorch does, so the input's history stays intact
+                o = o._shallow_alias()
+                outs = outs[:i] + (o,) + outs[i + 1:]
+            o.requires_grad = True
+            o.grad_fn = ctx
+            o._output_nr = i
+        ctx._out_meta = tuple(meta)
+
+        to_save = ctx._to_save
+        if to_save:
+            packed = []
+            for t in to_save:
+                if t is None:
+                    packed.append(None)
+                    continue
+                for i, o in enumerate(outs):
+                    if o is t and o.grad_fn is ctx:
+                        packed.append(_SavedOutput(t, i))
+                        break
+                else:
+                    packed.append((t, t._vc[0]))
+            ctx._saved = tuple(packed)
+        return outs[0] if single else outs
+
+
+class InternalFunction(Function):
+    """Base of flambeau's own ops: their backward returns well-shaped gradients already."""
+
+    _internal = True
+
+
+def once_differentiable(fn):
+    """Decorator for a ``backward`` that does not support double backward (accepted as a no-op
+    marker: flambeau runs it with grad mode off unless ``create_graph=True``)."""
+    return fn

@@ -1,0 +1,5 @@
+"""The op interface: ``Backend`` (the contract) and ``ArrayModuleBackend`` (it, over a NumPy-like ``xp``)."""
+from .array_module import ArrayModuleBackend
+from .base import BINARY_OPS, REDUCE_OPS, UNARY_OPS, Backend
+
+__all__ = ["Backend", "ArrayModuleBackend", "UNARY_OPS", "BINARY_OPS", "REDUCE_OPS"]

@@ -1,0 +1,357 @@
+"""``ArrayModuleBackend``: every primitive of ``Backend`` over a NumPy-compatible namespace ``xp``.
+
+The NumPy backend is this class with ``xp = numpy``; the CUDA backend uses ``xp = cupy``. A
+third party with a NumPy-like library gets a working backend by subclassing it:
+
+    class MyBackend(ArrayModuleBackend):
+        name = "mine"
+        device_type = "mydev"
+
+        def __init__(self, device):
+            import mylib
+            super().__init__(device, mylib)
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+
+from .. import _dtype as dt
+from .base import Backend
+
+_UNARY_NAMES = {
+    "neg": "negative", "abs": "abs", "sign": "sign", "exp": "exp", "exp2": "exp2",
+    "expm1": "expm1", "log": "log", "log2": "log2", "log10": "log10", "log1p": "log1p",
+    "sqrt": "sqrt", "reciprocal": "reciprocal", "square": "square", "sin": "sin", "cos": "cos",
+    "tan": "tan", "asin": "arcsin", "acos": "arccos", "atan": "arctan", "sinh": "sinh",
+    "cosh": "cosh", "tanh": "tanh", "asinh": "arcsinh", "acosh": "arccosh", "atanh": "arctanh",
+    "floor": "floor", "ceil": "ceil", "round": "rint", "trunc": "trunc", "isnan": "isnan",
+    "isinf": "isinf", "isfinite": "isfinite", "logical_not": "logical_not",
+    "bitwise_not": "invert",
+}
+
+_BINARY_NAMES = {
+    "add": "add", "sub": "subtract", "mul": "multiply", "div": "true_divide",
+    "floordiv": "floor_divide", "remainder": "remainder", "fmod": "fmod", "pow": "power",
+    "maximum": "maximum", "minimum": "minimum", "fmax": "fmax", "fmin": "fmin",
+    "atan2": "arctan2", "eq": "equal",
+    "ne": "not_equal", "lt": "less", "le": "less_equal", "gt": "greater", "ge": "greater_equal",
+    "logical_and": "logical_and", "logical_or": "logical_or", "logical_xor": "logical_xor",
+    "bitwise_and": "bitwise_and", "bitwise_or": "bitwise_or", "bitwise_xor": "bitwise_xor",
+    "bitwise_left_shift": "left_shift", "bitwise_right_shift": "right_shift",
+}
+
+_BOOL_RESULT = frozenset("eq ne lt le gt ge logical_and logical_or logical_xor".split())
+
+
+class ArrayModuleBackend(Backend):
+    """All primitives of ``Backend`` implemented over the array namespace ``xp``."""
+
+    name = "array-module"
+
+    def __init__(self, device, xp):
+        super().__init__(device)
+        self.xp = xp
+        self._to_native = {}
+        self._from_native = {}
+        for d in dt.all_dtypes:
+            native = xp.dtype("bool" if d is dt.bool_ else d.name)
+            self._to_native[d] = native
+            self._from_native[native] = d
+        self._unary = {k: getattr(xp, v) for k, v in _UNARY_NAMES.items() if hasattr(xp, v)}
+        self._unary["sigmoid"] = self._sigmoid
+        self._unary["rsqrt"] = lambda x: xp.reciprocal(xp.sqrt(x))
+        self._unary["erf"] = self._erf
+        self._unary["erfinv"] = self._erfinv
+        self._binary = {k: getattr(xp, v) for k, v in _BINARY_NAMES.items()}
+        self._reduce = {
+            "sum": xp.sum, "prod": xp.prod, "max": xp.max, "min": xp.min, "all": xp.all,
+            "any": xp.any, "mean": xp.mean,
+        }
+        errstate = getattr(xp, "errstate", None)
+        self._quiet = (lambda: errstate(all="ignore")) if errstate else contextlib.nullcontext
+        self._int64 = self._to_native[dt.int64]
+
+    # ------------------------------------------------------------------ dtypes
+    def native_dtype(self, dtype):
+        try:
+            return self._to_native[dtype]
+        except KeyError:
+            raise TypeError(f"backend {self.name!r} does not support dtype {dtype!r}") from None
+
+    def dtype_of(self, x):
+        return self._from_native[x.dtype]
+
+    # ------------------------------------------------------------------ creation
+    def asarray(self, obj, dtype):
+        return self.xp.array(obj, dtype=self._to_native[dtype])
+
+    def to_host(self, x):
+        get = getattr(x, "get", None)  # CuPy and friends copy to the host with .get()
+        if get is not None and type(x).__module__.split(".")[0] != "numpy":
+            return get()
+        return x
+
+    def empty(self, shape, dtype):
+        return self.xp.empty(shape, dtype=self._to_native[dtype])
+
+    def full(self, shape, value, dtype):
+        return self.xp.full(shape, value, dtype=self._to_native[dtype])
+
+    def arange(self, start, stop, step, dtype):
+        return self.xp.arange(start, stop, step, dtype=self._to_native[dtype])
+
+    def copy(self, x):
+        return self.xp.array(x, copy=True, order="C")
+
+    def astype(self, x, dtype):
+        return x.astype(self._to_native[dtype], copy=False)
+
+    def from_dlpack(self, obj):
+        return self.xp.from_dlpack(obj)
+
+    # ------------------------------------------------------------------ elementwise
+    def unary(self, op, x):
+        with self._quiet():
+            return self._unary[op](x)
+
+    def binary(self, op, a, b):
+        with self._quiet():
+            out = self._binary[op](a, b)
+        if op not in _BOOL_RESULT and out.dtype != a.dtype:
+            out = out.astype(a.dtype)
+        return out
+
+    def binary_inplace(self, op, a, b):
+        with self._quiet():
+            self._binary[op](a, b, out=a, casting="unsafe")
+        return a
+
+    def where(self, cond, a, b):
+        out = self.xp.where(cond, a, b)
+        ref = a if hasattr(a, "dtype") else b
+        if hasattr(ref, "dtype") and out.dtype != ref.dtype:
+            out = out.astype(ref.dtype)
+        return out
+
+    def _sigmoid(self, x):
+        xp = self.xp
+        # split by sign so that exp never overflows: 1/(1+e^-x) for x >= 0, e^x/(1+e^x) otherwise
+        e = xp.exp(-xp.abs(x))
+        return xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+    def _erf(self, x):
+        special = _scipy_special(self.xp)
+        if special is not None:
+            return special.erf(x)
+        vec = self.xp.vectorize(math.erf, otypes=[x.dtype])
+        return vec(x) if x.size else x.copy()
+
+    def _erfinv(self, x):
+        special = _scipy_special(self.xp)
+        if special is not None:
+            return special.erfinv(x)
+        xp = self.xp
+        # Giles' single-precision approximation, then Newton steps on erf for full precision
+        w = -xp.log((1.0 - x) * (1.0 + x))
+        small = w < 5.0
+        ws = w - 2.5
+        wl = xp.sqrt(xp.where(small, 5.0, w)) - 3.0
+        p_small = _polyval(ws, (2.81022636e-08, 3.43273939e-07, -3.5233877e-06, -4.39150654e-06,
+                                0.00021858087, -0.00125372503, -0.00417768164, 0.246640727,
+                                1.50140941))
+        p_large = _polyval(wl, (-0.000200214257, 0.000100950558, 0.00134934322, -0.00367342844,
+                                0.00573950773, -0.0076224613, 0.00943887047, 1.00167406,
+                                2.83297682))
+        y = xp.where(small, p_small, p_large) * x
+        for _ in range(3):
+            err = self._erf(y) - x
+            y = y - err / (2.0 / math.sqrt(math.pi) * xp.exp(-y * y))
+        y = xp.where(x == 1, xp.inf, xp.where(x == -1, -xp.inf, y))
+        return y.astype(x.dtype, copy=False)
+
+    # ------------------------------------------------------------------ reductions
+    def reduce(self, op, x, axes, keepdims):
+        xp = self.xp
+        if op in ("sum", "prod") and x.dtype.kind in "biu":
+            return self._reduce[op](x, axis=axes, keepdims=keepdims, dtype=self._int64)
+        if op == "mean":
+            return xp.mean(x, axis=axes, keepdims=keepdims, dtype=x.dtype)
+        return self._reduce[op](x, axis=axes, keepdims=keepdims)
+
+    def arg_reduce(self, op, x, axis, keepdims):
+        fn = self.xp.argmax if op == "argmax" else self.xp.argmin
+        if axis is None:
+            out = fn(x.reshape(-1))
+            return out.reshape((1,) * x.ndim) if keepdims else out
+        out = fn(x, axis=axis)
+        return self.xp.expand_dims(out, axis) if keepdims else out
+
+    def cumulative(self, op, x, axis):
+        dtype = self._int64 if x.dtype.kind in "biu" else x.dtype
+        fn = self.xp.cumsum if op == "cumsum" else self.xp.cumprod
+        return fn(x, axis=axis, dtype=dtype)
+
+    def sort(self, x, axis, descending, stable):
+        xp = self.xp
+        kind = "stable" if stable or descending else None
+        if descending:
+            # sort the reversed array ascending (stably), then reverse back: equal elements keep
+            # their original order, as PyTorch's stable descending sort does
+            n = x.shape[axis]
+            rev = xp.flip(x, axis)
+            idx = xp.flip(xp.argsort(rev, axis=axis, kind=kind), axis)
+            idx = (n - 1) - idx
+        else:
+            idx = xp.argsort(x, axis=axis, kind=kind)
+        idx = idx.astype(self._int64, copy=False)
+        return xp.take_along_axis(x, idx, axis), idx
+
+    # ------------------------------------------------------------------ linear algebra
+    def matmul(self, a, b):
+        return self.xp.matmul(a, b)
+
+    def einsum(self, equation, *operands):
+        """Faster path for ``flambeau.einsum`` forward (optional; core has a composite)."""
+        return self.xp.einsum(equation, *operands, optimize=True)
+
+    # ------------------------------------------------------------------ shape
+    def reshape(self, x, shape):
+        return x.reshape(shape)
+
+    def permute(self, x, axes):
+        return x.transpose(axes)
+
+    def broadcast_to(self, x, shape):
+        return self.xp.broadcast_to(x, shape)
+
+    def ascontiguous(self, x):
+        return self.xp.ascontiguousarray(x)
+
+    def is_contiguous(self, x):
+        return bool(x.flags.c_contiguous)
+
+    def shares_memory(self, a, b):
+        return bool(self.xp.may_share_memory(a, b))
+
+    def getitem(self, x, key):
+        return x[key]
+
+    def setitem(self, x, key, value):
+        x[key] = value
+
+    def index_add(self, x, key, value):
+        add_at = getattr(self.xp, "add").at if hasattr(self.xp.add, "at") else None
+        if add_at is not None:
+            add_at(x, key, value)
+        else:  # CuPy spells it scatter_add
+            import cupyx  # type: ignore
+
+            cupyx.scatter_add(x, key, value)
+
+    def concatenate(self, arrays, axis):
+        return self.xp.concatenate(arrays, axis=axis)
+
+    def pad(self, x, pad_width, value):
+        return self.xp.pad(x, pad_width, mode="constant", constant_values=value)
+
+    def flip(self, x, axes):
+        return self.xp.flip(x, axes)
+
+    def take_along_axis(self, x, indices, axis):
+        return self.xp.take_along_axis(x, indices, axis)
+
+    def put_along_axis(self, x, indices, values, axis):
+        self.xp.put_along_axis(x, indices, values, axis)
+
+    def nonzero(self, x):
+        return tuple(i.astype(self._int64, copy=False) for i in self.xp.nonzero(x))
+
+    # ------------------------------------------------------------------ composites with xp fast paths
+    def tril(self, x, k):
+        return self.xp.tril(x, k)
+
+    def triu(self, x, k):
+        return self.xp.triu(x, k)
+
+    def clip(self, x, lo, hi):
+        if lo is None and hi is None:
+            return x
+        out = self.xp.clip(x, lo, hi)
+        return out if out.dtype == x.dtype else out.astype(x.dtype)
+
+    def im2col(self, x, kernel, stride, padding, dilation):
+        xp = self.xp
+        nsp = len(kernel)
+        if any(b or a for b, a in padding):
+            x = xp.pad(x, ((0, 0), (0, 0)) + tuple(padding))
+        swv = getattr(getattr(xp, "lib", None), "stride_tricks", None)
+        swv = getattr(swv, "sliding_window_view", None)
+        if swv is None:
+            return super().im2col(x, kernel, stride, ((0, 0),) * nsp, dilation)
+        window = tuple(dilation[i] * (kernel[i] - 1) + 1 for i in range(nsp))
+        axes = tuple(range(2, 2 + nsp))
+        v = swv(x, window, axis=axes)  # (N, C, *positions, *window)
+        v = v[(Ellipsis,) + tuple(slice(None, None, dilation[i]) for i in range(nsp))]
+        v = v[(slice(None), slice(None)) + tuple(slice(None, None, stride[i]) for i in range(nsp))]
+        # -> (N, C, *kernel, *out)
+        perm = (0, 1) + tuple(range(2 + nsp, 2 + 2 * nsp)) + tuple(range(2, 2 + nsp))
+        return v.transpose(perm)
+
+    # ------------------------------------------------------------------ random
+    def generator(self, seed):
+        return self.xp.random.default_rng(seed)
+
+    def generator_get_state(self, gen):
+        import numpy
+
+        state = json.dumps(gen.bit_generator.state, default=int).encode()
+        return numpy.frombuffer(state, dtype=numpy.uint8).copy()
+
+    def generator_set_state(self, gen, state):
+        gen.bit_generator.state = json.loads(bytes(bytearray(state.tolist())).decode())
+
+    def random_uniform(self, gen, shape, dtype):
+        native = self._to_native[dtype]
+        if native.itemsize >= 4:
+            return gen.random(shape, dtype=native)
+        return gen.random(shape).astype(native)
+
+    def random_normal(self, gen, shape, dtype):
+        native = self._to_native[dtype]
+        if native.itemsize >= 4:
+            return gen.standard_normal(shape, dtype=native)
+        return gen.standard_normal(shape).astype(native)
+
+    def random_integers(self, gen, low, high, shape, dtype):
+        return gen.integers(low, high, size=shape).astype(self._to_native[dtype], copy=False)
+
+    def random_permutation(self, gen, n):
+        return gen.permutation(n).astype(self._int64, copy=False)
+
+
+def _polyval(x, coeffs):
+    out = coeffs[0]
+    for c in coeffs[1:]:
+        out = out * x + c
+    return out
+
+
+_special_cache: dict = {}
+
+
+def _scipy_special(xp):
+    """``scipy.special`` (or CuPy's) when installed: erf and erfinv to full precision."""
+    key = xp.__name__
+    if key not in _special_cache:
+        mod = None
+        try:
+            if key == "numpy":
+                import scipy.special as mod  # type: ignore
+            elif key == "cupy":
+                import cupyx.scipy.special as mod  # type: ignore
+        except ImportError:
+            mod = None
+        _special_cache[key] = mod
+    return _special_cache[key]
