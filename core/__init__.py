@@ -19,7 +19,6 @@ from ._dtype import (
     can_cast, finfo, get_default_dtype, iinfo, promote_types, result_type, set_default_dtype,
 )
 from ._dtype import dtype  # noqa: F401  (flambeau.dtype is the class, as torch.dtype)
-from ._plugin import hookimpl
 from ._tensor import Size, Tensor
 from ._format import set_printoptions
 from .autograd.grad_mode import (
@@ -186,6 +185,10 @@ def __getattr__(name):
     # heavy or optional subpackages load on first use
     import importlib
 
+    if name == "hookimpl":  # pluggy (and typing/inspect) load only when a plugin asks
+        from ._plugin import hookimpl
+
+        return hookimpl
     if name in ("nn", "optim", "utils", "testing", "serialization", "cuda", "random", "return_types",
                 "examples"):
         return importlib.import_module(f"flambeau.{name}")

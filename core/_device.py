@@ -9,8 +9,10 @@ class device:
     1
     """
 
-    __slots__ = ("type", "index", "_str")
+    __slots__ = ("type", "index", "_str", "_hash")
     _cache: dict = {}
+    type: str
+    index: int | None
 
     def __new__(cls, type, index=None):
         if isinstance(type, device):
@@ -44,6 +46,7 @@ class device:
         self.type = kind
         self.index = index
         self._str = kind if index is None else f"{kind}:{index}"
+        self._hash = hash((kind, index))
         cls._cache[key] = self
         return self
 
@@ -66,7 +69,7 @@ class device:
         return self.type == other.type and self.index == other.index
 
     def __hash__(self):
-        return hash((self.type, self.index))
+        return self._hash
 
     def __reduce__(self):
         return (device, (self._str,))
