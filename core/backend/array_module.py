@@ -18,6 +18,7 @@ import json
 import math
 
 from .. import _dtype as dt
+from ._array_conv import ArrayConvMixin
 from .base import Backend
 
 _UNARY_NAMES = {
@@ -42,10 +43,31 @@ _BINARY_NAMES = {
     "bitwise_left_shift": "left_shift", "bitwise_right_shift": "right_shift",
 }
 
+# ops whose NumPy ufunc warns on ordinary inputs (log(0), 1/0, overflow); PyTorch stays silent,
+# so these run under errstate(all="ignore"). The others skip that context manager's cost.
+_WARNING_UNARY = frozenset(
+    """exp exp2 expm1 log log2 log10 log1p sqrt rsqrt reciprocal asin acos acosh atanh sinh cosh
+    tan square erfinv""".split()
+)
+_WARNING_BINARY = frozenset("div floordiv remainder fmod pow atan2 mul".split())
+
 _BOOL_RESULT = frozenset("eq ne lt le gt ge logical_and logical_or logical_xor".split())
 
 
-class ArrayModuleBackend(Backend):
+class _NativeDtypes(dict):
+    """flambeau dtype -> native dtype, for the supported dtypes; others raise TypeError."""
+
+    __slots__ = ("backend_name",)
+
+    def __init__(self, backend_name):
+        super().__init__()
+        self.backend_name = backend_name
+
+    def __missing__(self, dtype):
+        raise TypeError(f"backend {self.backend_name!r} does not support dtype {dtype!r}")
+
+
+class ArrayModuleBackend(ArrayConvMixin, Backend):
     """All primitives of ``Backend`` implemented over the array namespace ``xp``."""
 
     name = "array-module"
@@ -53,17 +75,24 @@ class ArrayModuleBackend(Backend):
     def __init__(self, device, xp):
         super().__init__(device)
         self.xp = xp
-        self._to_native = {}
+        # only the supported dtypes map to native ones: creating an array of another dtype
+        # raises TypeError naming this backend (the dict's __missing__), at no cost otherwise
+        self._to_native = _NativeDtypes(self.name)
         self._from_native = {}
         for d in dt.all_dtypes:
             native = xp.dtype("bool" if d is dt.bool_ else d.name)
-            self._to_native[d] = native
+            if d in self.supported_dtypes:
+                self._to_native[d] = native
             self._from_native[native] = d
         self._unary = {k: getattr(xp, v) for k, v in _UNARY_NAMES.items() if hasattr(xp, v)}
         self._unary["sigmoid"] = self._sigmoid
         self._unary["rsqrt"] = lambda x: xp.reciprocal(xp.sqrt(x))
         self._unary["erf"] = self._erf
         self._unary["erfinv"] = self._erfinv
+        for name in ("floor", "ceil", "round", "trunc"):
+            # integers are already whole: NumPy's rint (and NumPy 1.x's floor/ceil/trunc) would
+            # return floats for them
+            self._unary[name] = _keep_integers(self._unary[name])
         self._binary = {k: getattr(xp, v) for k, v in _BINARY_NAMES.items()}
         self._reduce = {
             "sum": xp.sum, "prod": xp.prod, "max": xp.max, "min": xp.min, "all": xp.all,
@@ -71,14 +100,12 @@ class ArrayModuleBackend(Backend):
         }
         errstate = getattr(xp, "errstate", None)
         self._quiet = (lambda: errstate(all="ignore")) if errstate else contextlib.nullcontext
-        self._int64 = self._to_native[dt.int64]
+        self._int64 = xp.dtype("int64")  # indices are int64 on every backend
+        self._ndarray = xp.ndarray
 
     # ------------------------------------------------------------------ dtypes
     def native_dtype(self, dtype):
-        try:
-            return self._to_native[dtype]
-        except KeyError:
-            raise TypeError(f"backend {self.name!r} does not support dtype {dtype!r}") from None
+        return self._to_native[dtype]
 
     def dtype_of(self, x):
         return self._from_native[x.dtype]
@@ -113,15 +140,22 @@ class ArrayModuleBackend(Backend):
 
     # ------------------------------------------------------------------ elementwise
     def unary(self, op, x):
-        with self._quiet():
-            return self._unary[op](x)
+        if op in _WARNING_UNARY:
+            with self._quiet():
+                out = self._unary[op](x)
+        else:
+            out = self._unary[op](x)
+        return out if type(out) is self._ndarray else self.xp.asarray(out)
 
     def binary(self, op, a, b):
-        with self._quiet():
+        if op in _WARNING_BINARY:
+            with self._quiet():
+                out = self._binary[op](a, b)
+        else:
             out = self._binary[op](a, b)
         if op not in _BOOL_RESULT and out.dtype != a.dtype:
             out = out.astype(a.dtype)
-        return out
+        return out if type(out) is self._ndarray else self.xp.asarray(out)
 
     def binary_inplace(self, op, a, b):
         with self._quiet():
@@ -133,7 +167,7 @@ class ArrayModuleBackend(Backend):
         ref = a if hasattr(a, "dtype") else b
         if hasattr(ref, "dtype") and out.dtype != ref.dtype:
             out = out.astype(ref.dtype)
-        return out
+        return out if type(out) is self._ndarray else self.xp.asarray(out)
 
     def _sigmoid(self, x):
         xp = self.xp
@@ -144,14 +178,14 @@ class ArrayModuleBackend(Backend):
     def _erf(self, x):
         special = _scipy_special(self.xp)
         if special is not None:
-            return special.erf(x)
+            return special.erf(x).astype(x.dtype, copy=False)  # scipy computes float16 as float32
         vec = self.xp.vectorize(math.erf, otypes=[x.dtype])
         return vec(x) if x.size else x.copy()
 
     def _erfinv(self, x):
         special = _scipy_special(self.xp)
         if special is not None:
-            return special.erfinv(x)
+            return special.erfinv(x).astype(x.dtype, copy=False)
         xp = self.xp
         # Giles' single-precision approximation, then Newton steps on erf for full precision
         w = -xp.log((1.0 - x) * (1.0 + x))
@@ -172,7 +206,15 @@ class ArrayModuleBackend(Backend):
         return y.astype(x.dtype, copy=False)
 
     # ------------------------------------------------------------------ reductions
+    def _arr(self, out):
+        """NumPy returns scalars, not 0-d arrays, from reductions and ufuncs on 0-d input;
+        flambeau's arrays must stay arrays (writable, with views)."""
+        return out if type(out) is self._ndarray else self.xp.asarray(out)
+
     def reduce(self, op, x, axes, keepdims):
+        return self._arr(self._reduce_raw(op, x, axes, keepdims))
+
+    def _reduce_raw(self, op, x, axes, keepdims):
         xp = self.xp
         if op in ("sum", "prod") and x.dtype.kind in "biu":
             return self._reduce[op](x, axis=axes, keepdims=keepdims, dtype=self._int64)
@@ -181,6 +223,9 @@ class ArrayModuleBackend(Backend):
         return self._reduce[op](x, axis=axes, keepdims=keepdims)
 
     def arg_reduce(self, op, x, axis, keepdims):
+        return self._arr(self._arg_reduce_raw(op, x, axis, keepdims))
+
+    def _arg_reduce_raw(self, op, x, axis, keepdims):
         fn = self.xp.argmax if op == "argmax" else self.xp.argmin
         if axis is None:
             out = fn(x.reshape(-1))
@@ -210,11 +255,11 @@ class ArrayModuleBackend(Backend):
 
     # ------------------------------------------------------------------ linear algebra
     def matmul(self, a, b):
-        return self.xp.matmul(a, b)
+        return self._arr(self.xp.matmul(a, b))
 
     def einsum(self, equation, *operands):
         """Faster path for ``flambeau.einsum`` forward (optional; core has a composite)."""
-        return self.xp.einsum(equation, *operands, optimize=True)
+        return self._arr(self.xp.einsum(equation, *operands, optimize=True))
 
     # ------------------------------------------------------------------ shape
     def reshape(self, x, shape):
@@ -236,13 +281,19 @@ class ArrayModuleBackend(Backend):
         return bool(self.xp.may_share_memory(a, b))
 
     def getitem(self, x, key):
-        return x[key]
+        out = x[key]
+        if type(out) is not self._ndarray:
+            # an element: index with a trailing Ellipsis to get a 0-d view instead of a scalar
+            if not any(k is Ellipsis for k in key):
+                return x[key + (Ellipsis,)]
+            return self.xp.asarray(out)
+        return out
 
     def setitem(self, x, key, value):
         x[key] = value
 
     def index_add(self, x, key, value):
-        add_at = getattr(self.xp, "add").at if hasattr(self.xp.add, "at") else None
+        add_at = self.xp.add.at if hasattr(self.xp.add, "at") else None
         if add_at is not None:
             add_at(x, key, value)
         else:  # CuPy spells it scatter_add
@@ -281,23 +332,7 @@ class ArrayModuleBackend(Backend):
         out = self.xp.clip(x, lo, hi)
         return out if out.dtype == x.dtype else out.astype(x.dtype)
 
-    def im2col(self, x, kernel, stride, padding, dilation):
-        xp = self.xp
-        nsp = len(kernel)
-        if any(b or a for b, a in padding):
-            x = xp.pad(x, ((0, 0), (0, 0)) + tuple(padding))
-        swv = getattr(getattr(xp, "lib", None), "stride_tricks", None)
-        swv = getattr(swv, "sliding_window_view", None)
-        if swv is None:
-            return super().im2col(x, kernel, stride, ((0, 0),) * nsp, dilation)
-        window = tuple(dilation[i] * (kernel[i] - 1) + 1 for i in range(nsp))
-        axes = tuple(range(2, 2 + nsp))
-        v = swv(x, window, axis=axes)  # (N, C, *positions, *window)
-        v = v[(Ellipsis,) + tuple(slice(None, None, dilation[i]) for i in range(nsp))]
-        v = v[(slice(None), slice(None)) + tuple(slice(None, None, stride[i]) for i in range(nsp))]
-        # -> (N, C, *kernel, *out)
-        perm = (0, 1) + tuple(range(2 + nsp, 2 + 2 * nsp)) + tuple(range(2, 2 + nsp))
-        return v.transpose(perm)
+    # im2col, conv*, max_pool*, avg_pool*: strided-view fast paths in ``_array_conv.py``
 
     # ------------------------------------------------------------------ random
     def generator(self, seed):
@@ -316,7 +351,11 @@ class ArrayModuleBackend(Backend):
         native = self._to_native[dtype]
         if native.itemsize >= 4:
             return gen.random(shape, dtype=native)
-        return gen.random(shape).astype(native)
+        # float16 has 11 significant bits: rounding a finer draw would give 1.0 about once in
+        # 4096 draws; multiples of 2**-11 are exact and stay in [0, 1)
+        out = gen.integers(0, 2048, size=shape).astype(native)
+        out *= 2.0 ** -11  # in place: a 0-d result stays an array
+        return out
 
     def random_normal(self, gen, shape, dtype):
         native = self._to_native[dtype]
@@ -329,6 +368,13 @@ class ArrayModuleBackend(Backend):
 
     def random_permutation(self, gen, n):
         return gen.permutation(n).astype(self._int64, copy=False)
+
+
+def _keep_integers(fn):
+    def rounding(x):
+        return fn(x) if x.dtype.kind == "f" else x.copy()
+
+    return rounding
 
 
 def _polyval(x, coeffs):
