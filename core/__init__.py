@@ -170,15 +170,53 @@ def typename(obj):
 
 
 def save(obj, f, **kwargs):
+    """Save ``obj`` (a state_dict, a checkpoint dict, ...) to ``f`` as a safetensors file,
+    atomically and without pickle. See ``flambeau.serialization.save``."""
     from .serialization import save as _save
 
     return _save(obj, f, **kwargs)
 
 
 def load(f, map_location=None, weights_only=True, **kwargs):
+    """Load what ``flambeau.save`` wrote, or any safetensors file; never runs code.
+    See ``flambeau.serialization.load``."""
     from .serialization import load as _load
 
-    return _load(f, map_location=map_location, **kwargs)
+    return _load(f, map_location=map_location, weights_only=weights_only, **kwargs)
+
+
+# activations PyTorch also has at top level and as Tensor methods; they live in nn.functional
+def relu(input):
+    """``max(x, 0)`` (``torch.relu``)."""
+    from .nn.functional import relu as _relu
+
+    return _relu(input)
+
+
+def relu_(input):
+    from .nn.functional import relu as _relu
+
+    return _relu(input, inplace=True)
+
+
+def softmax(input, dim, dtype=None):
+    """``exp(x) / sum(exp(x))`` along ``dim`` (``torch.softmax``)."""
+    from .nn.functional import softmax as _softmax
+
+    return _softmax(input, dim, dtype=dtype)
+
+
+def log_softmax(input, dim, dtype=None):
+    """``x - logsumexp(x)`` along ``dim`` (``torch.log_softmax``)."""
+    from .nn.functional import log_softmax as _log_softmax
+
+    return _log_softmax(input, dim, dtype=dtype)
+
+
+Tensor.relu = relu
+Tensor.relu_ = relu_
+Tensor.softmax = softmax
+Tensor.log_softmax = log_softmax
 
 
 def __getattr__(name):

@@ -91,7 +91,8 @@ def run_backward(tensors, grads, retain_graph, create_graph, inputs=None, accumu
     # discover the graph and count the edges into each node
     deps: dict = {}
     seen = set()
-    stack = [e[0] for e, _g in roots]
+    # each root node once: outputs of one multi-output node must not double-count its edges
+    stack = list({id(e[0]): e[0] for e, _g in roots}.values())
     for n in stack:
         seen.add(id(n))
     while stack:
@@ -158,14 +159,6 @@ def run_backward(tensors, grads, retain_graph, create_graph, inputs=None, accumu
                     _accumulate(node, buf[0], create_graph, stored_ids)
                 continue
 
-            if node._released:
-                raise RuntimeError(
-                    "Trying to backward through the graph a second time (or directly access "
-                    "saved tensors after they have already been freed). Saved intermediate "
-                    "values of the graph are freed when you call .backward() or autograd.grad(). "
-                    "Specify retain_graph=True if you need to backward through the graph a "
-                    "second time or if you need to access saved tensors after calling backward."
-                )
             if node._node_pre_hooks:
                 for hook in node._node_pre_hooks:
                     res = hook(tuple(buf))
@@ -240,12 +233,7 @@ def _accumulate(node, g, create_graph, stored_ids):
     t = node.variable()
     if t is None:
         return
-    if node._pre_hooks:
-        for hooks in node._pre_hooks.values():
-            for hook in list(hooks):
-                res = hook(g)
-                if res is not None:
-                    g = res
+    # (tensor hooks of the leaf already ran on the node's buffer in run_backward)
     if g.shape != t.shape:
         g = g.sum_to_size(t.shape)
     if g.dtype is not t.dtype:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .engine import grad as _grad
-from .grad_mode import no_grad
+from .grad_mode import enable_grad
 
 
 class GradcheckError(RuntimeError):
@@ -13,46 +13,61 @@ def _as_tuple(x):
     return tuple(x) if isinstance(x, (tuple, list)) else (x,)
 
 
-def _numerical_jacobian(fn, inputs, i, eps):
-    """d outputs / d inputs[i] by central differences, as a list (per output) of 2-D host arrays."""
+def _host(t):
+    """A tensor's values as a flat float64 host array."""
     import numpy as np
 
-    x = inputs[i]
-    flat = x.detach().reshape(-1)
-    n = flat.numel()
-    cols = []
-    with no_grad():
-        for j in range(n):
-            orig = flat[j].item()
-            flat[j] = orig + eps
-            plus = [o.detach().double().cpu().numpy().reshape(-1).copy() for o in _as_tuple(fn(*inputs))]
-            flat[j] = orig - eps
-            minus = [o.detach().double().cpu().numpy().reshape(-1).copy() for o in _as_tuple(fn(*inputs))]
-            flat[j] = orig
-            cols.append([(p - m) / (2 * eps) for p, m in zip(plus, minus)])
-    n_out = len(cols[0]) if cols else len(_as_tuple(fn(*inputs)))
-    return [np.stack([c[k] for c in cols], axis=1) if cols else None for k in range(n_out)]
+    t = t.detach()
+    return np.array(t._backend.to_host(t._data), dtype=np.float64).reshape(-1)  # a copy
 
 
-def _analytical_jacobian(outputs, inputs, i):
+def _analytical_jacobian(outputs, diff, x):
+    """d outputs[k] / d x for k in ``diff``: one backward pass per output element."""
     import numpy as np
 
     from .._creation import zeros_like
 
     jacs = []
-    for out in outputs:
-        rows = []
-        flat_n = out.numel()
-        for r in range(flat_n):
+    for k in diff:
+        out = outputs[k]
+        rows = np.zeros((out.numel(), x.numel()))
+        for r in range(out.numel()):
             go = zeros_like(out)
             go.reshape(-1)[r] = 1.0
-            g = _grad(out, inputs[i], go, retain_graph=True, allow_unused=True)[0]
-            if g is None:
-                rows.append(np.zeros(inputs[i].numel()))
-            else:
-                rows.append(g.detach().double().cpu().numpy().reshape(-1))
-        jacs.append(np.stack(rows, 0) if rows else np.zeros((0, inputs[i].numel())))
+            g = _grad(out, x, go, retain_graph=True, allow_unused=True)[0]
+            if g is not None:
+                rows[r] = _host(g)
+        jacs.append(rows)
     return jacs
+
+
+def _numerical_jacobian(func, inputs, diff, x, eps):
+    """d outputs[k] / d x for k in ``diff`` by central differences. ``x`` is perturbed in its
+    memory directly, without bumping its version, so graphs recorded from it stay usable."""
+    import numpy as np
+
+    b = x._backend
+    host = np.array(b.to_host(x._data), copy=True)
+    flat = host.reshape(-1)
+    n = flat.size
+    jacs = None
+    try:
+        for j in range(n):
+            orig = flat[j]
+            evals = []
+            for delta in (eps, -eps):
+                flat[j] = orig + delta
+                b.setitem(x._data, (Ellipsis,), b.asarray(host, x.dtype))
+                outs = _as_tuple(func(*inputs))
+                evals.append([_host(outs[k]) for k in diff])
+            flat[j] = orig
+            if jacs is None:
+                jacs = [np.zeros((p.size, n)) for p in evals[0]]
+            for m, (p, q) in enumerate(zip(*evals)):
+                jacs[m][:, j] = (p - q) / (2 * eps)
+    finally:
+        b.setitem(x._data, (Ellipsis,), b.asarray(host, x.dtype))
+    return jacs if jacs is not None else [np.zeros((0, 0)) for _ in diff]
 
 
 def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
@@ -71,7 +86,7 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
 
     inputs = _as_tuple(inputs)
     outputs = _as_tuple(func(*inputs))
-    outputs = tuple(o for o in outputs if isinstance(o, Tensor) and o.requires_grad)
+    diff = [k for k, o in enumerate(outputs) if isinstance(o, Tensor) and o.requires_grad]
     for i, x in enumerate(inputs):
         if not (isinstance(x, Tensor) and x.requires_grad):
             continue
@@ -82,13 +97,10 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
                 f"gradcheck: input {i} is {x.dtype.name}, not float64; the check may fail for "
                 "precision reasons alone", stacklevel=2,
             )
-        num = _numerical_jacobian(lambda *a: tuple(o for o in _as_tuple(func(*a))
-                                                   if isinstance(o, Tensor) and o.requires_grad),
-                                  inputs, i, eps)
-        ana = _analytical_jacobian(outputs, inputs, i)
-        for k, (a, n) in enumerate(zip(ana, num)):
-            n = n.reshape(a.shape) if n is not None else np.zeros_like(a)
-            if not np.allclose(a, n, rtol=rtol, atol=atol, equal_nan=True):
+        ana = _analytical_jacobian(outputs, diff, x)
+        num = _numerical_jacobian(func, inputs, diff, x, eps)
+        for k, a, n in zip(diff, ana, num):
+            if a.shape != n.shape or not np.allclose(a, n, rtol=rtol, atol=atol, equal_nan=True):
                 msg = (
                     f"Jacobian mismatch for output {k} with respect to input {i},\n"
                     f"numerical:{n}\nanalytical:{a}\n"
@@ -104,7 +116,7 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
                   check_undefined_grad=True, check_grad_dtypes=False, check_batched_grad=False,
                   fast_mode=False, masked=False):
     """Check second derivatives: gradcheck of the function ``inputs -> grad(func(inputs))``."""
-    from .._creation import randn
+    from .._random import randn
     from .._tensor import Tensor
 
     inputs = _as_tuple(inputs)
@@ -121,8 +133,11 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     def first_grads(*args):
         ins = args[:n_in]
         gos = args[n_in:]
-        outs = tuple(o for o in _as_tuple(func(*ins)) if isinstance(o, Tensor) and o.requires_grad)
-        gs = _grad(outs, [ins[i] for i in diff_idx], gos, create_graph=True, allow_unused=True)
+        with enable_grad():  # the numerical Jacobian calls this under no_grad
+            outs = tuple(o for o in _as_tuple(func(*ins))
+                         if isinstance(o, Tensor) and o.requires_grad)
+            gs = _grad(outs, [ins[i] for i in diff_idx], gos, create_graph=True,
+                       allow_unused=True)
         return tuple(g for g in gs if g is not None)
 
     return gradcheck(first_grads, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol,

@@ -1,0 +1,1 @@
+"""The Functions behind ``flambeau.nn.functional``: one small class per fused op."""
