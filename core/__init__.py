@@ -29,7 +29,7 @@ from . import _ops  # installs the Tensor methods
 from ._creation import (
     arange, as_tensor, asarray, empty, empty_like, eye, from_dlpack, from_numpy, full, full_like,
     get_default_device, linspace, logspace, ones, ones_like, scalar_tensor, set_default_device,
-    tensor, zeros, zeros_like,
+    tensor, zeros, zeros_like, _LEGACY_TYPES,
 )
 from ._random import (
     Generator, bernoulli, default_generator, get_rng_state, initial_seed, manual_seed,
@@ -44,6 +44,7 @@ from ._ops.reduction import (  # noqa: F401
     all, amax, amin, aminmax, any, argmax, argmin, argsort, count_nonzero, cummax, cummin,
     cumprod, cumsum, kthvalue, logcumsumexp, logsumexp, max, mean, median, min, msort, nanmean,
     nansum, norm, prod, quantile, sort, std, std_mean, sum, topk, unique, var, var_mean,
+    bincount, histc,
 )
 from ._ops.shape import (  # noqa: F401
     atleast_1d, atleast_2d, atleast_3d, broadcast_shapes, broadcast_tensors, broadcast_to, cat,
@@ -62,7 +63,16 @@ from ._ops.linalg import (  # noqa: F401
     addbmm, addmm, addmv, baddbmm, bmm, dot, einsum, ger, inner, matmul, mm, mv, outer,
     tensordot, vdot,
 )
+from ._ops.misc import (  # noqa: F401  (also installs their Tensor methods)
+    block_diag, bucketize, cartesian_prod, cdist, chain_matmul, cholesky, cholesky_inverse,
+    cholesky_solve, combinations, corrcoef, cov, cross, cumulative_trapezoid, det, diff, dist,
+    heaviside, inverse, kron, logdet, matrix_exp, matrix_power, meshgrid, pinverse, qr, renorm,
+    searchsorted, slogdet, svd, trapezoid, trapz, triangular_solve, tril_indices, triu_indices,
+    unravel_index, vander,
+)
 from . import autograd, backends, linalg  # noqa: F401
+
+globals().update(_LEGACY_TYPES)  # FloatTensor, LongTensor, ... (legacy typed constructors)
 
 # dtypes under their PyTorch names
 bool = _dtype.bool_  # noqa: A001

@@ -69,40 +69,41 @@ def _host_dtype(arr):
 
 
 def _infer(data, op="tensor"):
-    """(python data with tensors replaced by lists, inferred dtype)"""
-    category = [-1]
+    """(python data with tensors replaced by lists, inferred dtype): the promotion of the
+    elements' dtypes, a Python bool/int/float counting as bool/int64/the default float and a
+    NumPy scalar, array or tensor as its own dtype (as ``torch.tensor`` infers)."""
+    found = [None]
+    default = dt.get_default_dtype()
 
-    def walk(x, depth):
+    def see(d):
+        found[0] = d if found[0] is None else dt.promote_types(found[0], d)
+
+    def walk(x):
         if isinstance(x, Tensor):
-            if x.dtype._category > category[0]:
-                category[0] = x.dtype._category
+            see(x.dtype)
+            return x.tolist()
+        if hasattr(x, "dtype") and hasattr(x, "shape"):  # NumPy scalar or array inside a list
+            see(_host_dtype(x))
             return x.tolist()
         if isinstance(x, bool):
-            category[0] = max(category[0], 0)
+            see(dt.bool_)
             return x
         if isinstance(x, int):
-            category[0] = max(category[0], 1)
+            see(dt.int64)
             return x
         if isinstance(x, float):
-            category[0] = 2
+            see(default)
             return x
-        if hasattr(x, "dtype") and hasattr(x, "shape"):  # NumPy scalar or array inside a list
-            c = _host_dtype(x)._category
-            category[0] = max(category[0], c)
-            return x.tolist()
         if isinstance(x, (list, tuple)):
-            return [walk(v, depth + 1) for v in x]
+            return [walk(v) for v in x]
         if isinstance(x, complex):
             raise TypeError(f"{op}(): complex numbers are not supported")
-        raise TypeError(
-            f"{op}(): could not infer dtype of {type(x).__name__}; pass numbers, nested "
-            "lists/tuples of numbers, NumPy arrays or tensors"
-        )
+        if isinstance(x, (str, bytes)):
+            raise TypeError(f"new(): invalid data type '{type(x).__name__}'")
+        raise RuntimeError(f"Could not infer dtype of {type(x).__name__}")
 
-    out = walk(data, 0)
-    cat = category[0]
-    dtype = dt.get_default_dtype() if cat in (-1, 2) else (dt.int64 if cat == 1 else dt.bool_)
-    return out, dtype
+    out = walk(data)
+    return out, default if found[0] is None else found[0]
 
 
 def _check_rect(data, op):
@@ -205,31 +206,44 @@ def from_dlpack(ext_tensor):
     return Tensor._make(data, backend, backend.dtype_of(data), backend.device)
 
 
+def _size_kw(size, kw, op):
+    """``zeros(2, 3)``, ``zeros((2, 3))`` and ``zeros(size=(2, 3))`` name the same shape."""
+    if kw:
+        if set(kw) != {"size"} or size:
+            raise TypeError(f"{op}() got unexpected keyword arguments {sorted(kw)}")
+        return (kw["size"],)
+    return size
+
+
 def _fill(size, value, dtype, device, requires_grad, op):
     size = _size(size, op)
     backend = _backend_for(device)
     return _finish(backend.full(size, value, dtype), backend, dtype, requires_grad)
 
 
-def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
+def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
+          **kw):
+    size = _size_kw(size, kw, "zeros")
     return _fill(size, 0, dtype or dt.get_default_dtype(), device, requires_grad, "zeros")
 
 
-def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
+def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
+         **kw):
+    size = _size_kw(size, kw, "ones")
     return _fill(size, 1, dtype or dt.get_default_dtype(), device, requires_grad, "ones")
 
 
 def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
-          pin_memory=False, memory_format=None):
-    size = _size(size, "empty")
+          pin_memory=False, memory_format=None, **kw):
+    size = _size(_size_kw(size, kw, "empty"), "empty")
     backend = _backend_for(device)
     dtype = dtype or dt.get_default_dtype()
     return _finish(backend.empty(size, dtype), backend, dtype, requires_grad)
 
 
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
-    if isinstance(fill_value, Tensor):
-        fill_value = fill_value.item()
+    if isinstance(fill_value, Tensor) or type(fill_value).__module__ == "numpy":
+        fill_value = fill_value.item()  # a NumPy scalar counts as the Python number it holds
     if dtype is None:
         dtype = dt.scalar_dtype(fill_value)
     if isinstance(size, int):
@@ -282,6 +296,11 @@ def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device
         )
     if dtype is None:
         dtype = dt.get_default_dtype() if any(isinstance(v, float) for v in vals) else dt.int64
+    elif not dtype.is_floating_point:  # an integer arange counts with integer bounds and step
+        start, end, step = int(start), int(end), int(step)
+        vals = [start, end, step]
+        if step == 0:
+            raise RuntimeError("arange(): step must be nonzero")
     n = max(0, math.ceil((end - start) / step))
     backend = _backend_for(device)
     if dtype.is_floating_point or any(isinstance(v, float) for v in vals):
@@ -345,3 +364,33 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_g
     c = backend.reshape(backend.arange(0, m, 1, dt.int64), (1, m))
     data = backend.astype(backend.binary("eq", r, c), dtype)
     return _finish(data, backend, dtype, requires_grad)
+
+
+# ---------------------------------------------------------------------------
+# legacy typed constructors: flambeau.FloatTensor([1, 2]), isinstance(t, flambeau.LongTensor)
+# ---------------------------------------------------------------------------
+
+class _LegacyTensorType(type):
+    """``FloatTensor(data)`` copies data, ``FloatTensor(2, 3)`` is uninitialised; ``isinstance``
+    checks the dtype, as PyTorch's legacy tensor types do."""
+
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, Tensor) and obj.dtype is cls.dtype
+
+    def __call__(cls, *args, device=None):
+        if len(args) == 1 and not isinstance(args[0], int):
+            return tensor(args[0], dtype=cls.dtype, device=device)
+        return empty(*args, dtype=cls.dtype, device=device)
+
+    def __repr__(cls):
+        return f"<class 'flambeau.{cls.__name__}'>"
+
+
+_LEGACY_TYPES = {
+    name: _LegacyTensorType(name, (), {"dtype": dtype})
+    for name, dtype in (
+        ("FloatTensor", dt.float32), ("DoubleTensor", dt.float64), ("HalfTensor", dt.float16),
+        ("LongTensor", dt.int64), ("IntTensor", dt.int32), ("ShortTensor", dt.int16),
+        ("CharTensor", dt.int8), ("ByteTensor", dt.uint8), ("BoolTensor", dt.bool_),
+    )
+}

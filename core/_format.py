@@ -80,7 +80,8 @@ class _Formatter:
                 self.sci_mode = mx / mn > 1000.0 or mx > 1.0e8 or mn < 1.0e-4
         if _opts.sci_mode is not None:
             self.sci_mode = _opts.sci_mode
-        for v in vals:
+        # as PyTorch: only nonzero finite values set the width (0., nan and inf don't)
+        for v in finite[finite != 0]:
             self.max_width = max(self.max_width, len(self._fmt(float(v))))
 
     def _fmt(self, v):
@@ -112,7 +113,7 @@ def _tensor_str(arr, indent, fmt, summarize):
     if arr.ndim == 1:
         items = [fmt.format(v) for v in arr.tolist()]
         if summarize and arr.shape[0] > 2 * edge:
-            items = items[:edge] + ["..."] + items[-edge:]
+            items = items[:edge] + [" ..."] + items[-edge:]
         per_line = max(1, (_opts.linewidth - indent) // (fmt.max_width + 2))
         lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
         return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"

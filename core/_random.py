@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 
 from . import _dtype as dt
-from ._creation import _backend_for, _finish, _size
+from ._creation import _backend_for, _finish, _size, _size_kw
 from ._device import device as _device
 from ._tensor import Tensor
 
@@ -128,9 +128,9 @@ def _float_dtype(dtype, op):
 
 
 def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
-         pin_memory=False):
+         pin_memory=False, **kw):
     """Uniform samples from [0, 1)."""
-    size = _size(size, "rand")
+    size = _size(_size_kw(size, kw, "rand"), "rand")
     dtype = _float_dtype(dtype, "rand")
     backend = _backend_for(device)
     data = backend.random_uniform(_gen_state(generator, backend), size, dtype)
@@ -138,9 +138,9 @@ def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, 
 
 
 def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
-          pin_memory=False):
+           pin_memory=False, **kw):
     """Samples from the standard normal distribution."""
-    size = _size(size, "randn")
+    size = _size(_size_kw(size, kw, "randn"), "randn")
     dtype = _float_dtype(dtype, "randn")
     backend = _backend_for(device)
     data = backend.random_normal(_gen_state(generator, backend), size, dtype)
@@ -248,17 +248,20 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
             )
         if bool((rows.sum(1) <= 0).any()):
             raise RuntimeError("multinomial(): invalid multinomial distribution (sum of probabilities <= 0)")
-        if replacement:
-            cdf = rows.cumsum(1)
+        if replacement and num_samples > 1:
+            # as PyTorch's CPU kernel: per row, the normalised cumulative sum in the input's
+            # dtype, then one float64 uniform per sample; the index is the first bucket >= u
+            cdf = input.detach().reshape(rows.shape).cumsum(1)
             cdf = cdf / cdf[:, -1:]
+            cdf[:, -1] = 1
             u = rand(rows.shape[0], num_samples, generator=generator, dtype=dt.float64, device=input.device)
-            # index of the first cdf entry >= u, counted as the number of entries below u
-            idx = (cdf.unsqueeze(1) < u.unsqueeze(2)).sum(2).clamp(max=n_cat - 1)
+            idx = (cdf.double().unsqueeze(1) < u.unsqueeze(2)).sum(2).clamp(max=n_cat - 1)
         else:
-            # Gumbel-top-k: keys log(w) + Gumbel noise; the k largest keys are a sample without
-            # replacement with the right probabilities
+            # as PyTorch: argmax / top-k of w / q with q ~ Exp(1) (the Gumbel-max trick), which
+            # samples without replacement with the right probabilities
             u = rand(rows.shape, generator=generator, dtype=dt.float64, device=input.device)
-            keys = rows.log() - (-(u.clamp(min=1e-300)).log()).log()
+            q = -(-u).log1p()
+            keys = (input.detach().reshape(rows.shape) / q.to(input.dtype))
             idx = keys.topk(num_samples, dim=1).indices
         return idx if w.ndim == 2 else idx.squeeze(0)
 
@@ -267,7 +270,14 @@ def poisson(input, generator=None):
     backend = input._backend
     gen = _gen_state(generator, backend)
     host = backend.to_host(input._data)
-    out = gen.poisson(host) if hasattr(gen, "poisson") else None
+    if hasattr(gen, "poisson"):
+        out = gen.poisson(host)
+    elif hasattr(gen, "random32"):  # PyTorch-compatible state: seed a NumPy sampler from it
+        import numpy
+
+        out = numpy.random.default_rng(int(gen.random32(1)[0])).poisson(host)
+    else:
+        out = None
     if out is None:
         raise RuntimeError(f"poisson is not supported on backend {backend.name!r}")
     return Tensor._make(backend.asarray(out, input.dtype), backend, input.dtype, input.device)

@@ -44,10 +44,18 @@ class Tensor:
     """
 
     __slots__ = (
-        "_data", "_backend", "dtype", "device", "_requires_grad", "grad", "grad_fn",
-        "_output_nr", "_vc", "_base", "_view_fn", "_grad_acc", "_retains_grad",
+        "_data", "_backend", "dtype", "device", "_requires_grad", "grad_fn", "_vc",
         "__weakref__", "__dict__",
     )
+
+    # rarely set state: class-level defaults keep tensor creation cheap
+    grad = None
+    _output_nr = 0
+    _base = None
+    _view_fn = None
+    _view_version = 0  # for a view: the version its grad_fn reflects (see _grad_edge)
+    _grad_acc = None
+    _retains_grad = False
 
     # ------------------------------------------------------------------ construction
     @staticmethod
@@ -58,14 +66,8 @@ class Tensor:
         t.dtype = dtype
         t.device = device
         t._requires_grad = False
-        t.grad = None
         t.grad_fn = None
-        t._output_nr = 0
         t._vc = [0]
-        t._base = None
-        t._view_fn = None
-        t._grad_acc = None
-        t._retains_grad = False
         return t
 
     def _new(self, data):
@@ -223,6 +225,8 @@ class Tensor:
         self.device = other.device
 
     def _grad_edge(self):
+        if self._base is not None and self._view_version != self._vc[0]:
+            self._refresh_view_history()
         fn = self.grad_fn
         if fn is not None:
             return (fn, self._output_nr)
@@ -230,6 +234,20 @@ class Tensor:
         if acc is None:
             acc = self._grad_acc = AccumulateGrad(self)
         return (acc, 0)
+
+    def _refresh_view_history(self):
+        """The base (or another view of it) changed in place since this view's grad_fn was
+        recorded: replay the view on the base's current history, as PyTorch does."""
+        self._view_version = self._vc[0]
+        base = self._base
+        if self._view_fn is None or not base._requires_grad or self.grad_fn is None:
+            return
+        from .autograd.grad_mode import enable_grad
+
+        with enable_grad():
+            fresh = self._view_fn(base)
+        self.grad_fn = fresh.grad_fn
+        self._output_nr = fresh._output_nr
 
     def detach(self):
         """A new tensor sharing memory (and the version counter), outside the graph."""
@@ -319,6 +337,17 @@ class Tensor:
             )
         return self._backend.to_host(self._data)
 
+    # NumPy defers binary operators to the tensor (np.float64(2) * t is a tensor), as in PyTorch
+    __array_priority__ = 1000
+
+    def __array_wrap__(self, array, context=None, return_scalar=False):
+        # a NumPy ufunc applied to a tensor (np.sqrt(t)) returns a tensor, as in PyTorch
+        from ._creation import from_numpy
+
+        if array.dtype == bool:
+            array = array.astype("uint8")
+        return from_numpy(array)
+
     def __array__(self, dtype=None, copy=None):
         arr = self._backend.to_host(self._data)
         if dtype is not None:
@@ -398,7 +427,8 @@ class Tensor:
             import copy
 
             for k, v in self.__dict__.items():
-                out.__dict__[k] = copy.deepcopy(v, memo)
+                if k != "_grad_acc":  # the copy gets its own gradient accumulator
+                    out.__dict__[k] = copy.deepcopy(v, memo)
         memo[id(self)] = out
         return out
 
@@ -445,6 +475,8 @@ class Tensor:
             name = dtype.rsplit(".", 1)[-1]
             rev = {v: k for k, v in _TYPE_NAMES.items()}
             dtype = dt._lookup(rev.get(name, name))
+        elif isinstance(getattr(dtype, "dtype", None), dt.dtype):  # flambeau.LongTensor, ...
+            dtype = dtype.dtype
         return self.to(dtype)
 
     def float(self):

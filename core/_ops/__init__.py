@@ -5,10 +5,13 @@ the method forms on ``Tensor`` (``x.exp()``, ``x.sum(1)``, ``x + y``, ``x.add_(y
 """
 from __future__ import annotations
 
+import functools
+import sys
+
 from .. import _dtype as dt
 from .._tensor import Tensor
 from . import convert, elementwise, indexing, linalg, reduction, shape
-from ._util import inplace
+from ._util import inplace, named
 from .elementwise import inplace_binary
 
 E, R, S, I, L = elementwise, reduction, shape, indexing, linalg
@@ -39,6 +42,26 @@ for _mod in (E, R, S, I, L):
                 and getattr(_obj, "__module__", "").startswith("flambeau._ops"):
             _FUNCS[_name] = _obj
 
+def _numpy_names(fn):
+    """Accept NumPy's ``axis=`` and ``keepdims=`` for ``dim=`` and ``keepdim=``, as PyTorch does."""
+    def wrapper(*args, **kwargs):
+        if kwargs:
+            if "axis" in kwargs:
+                kwargs["dim"] = kwargs.pop("axis")
+            if "keepdims" in kwargs:
+                kwargs["keepdim"] = kwargs.pop("keepdims")
+        return fn(*args, **kwargs)
+
+    functools.update_wrapper(wrapper, fn)
+    return wrapper
+
+
+for _name, _obj in list(_FUNCS.items()):
+    _code = getattr(_obj, "__code__", None)
+    if _code is not None and "dim" in _code.co_varnames[:_code.co_argcount + _code.co_kwonlyargcount]:
+        _FUNCS[_name] = _wrapped = _numpy_names(_obj)
+        setattr(sys.modules[_obj.__module__], _name, _wrapped)
+
 # functions that are methods of Tensor with the same name
 _METHOD_NAMES = """
 neg negative abs absolute sign sgn signbit exp exp2 expm1 log log2 log10 log1p sqrt rsqrt
@@ -52,7 +75,7 @@ bitwise_left_shift bitwise_right_shift where clamp clip clamp_min clamp_max lerp
 copysign addcmul addcdiv logaddexp
 sum nansum mean nanmean prod amax amin max min aminmax argmax argmin all any count_nonzero
 var std norm logsumexp cumsum cumprod cummax cummin logcumsumexp sort argsort msort topk
-kthvalue median quantile unique
+kthvalue median quantile unique bincount histc
 reshape view view_as reshape_as flatten ravel unflatten squeeze unsqueeze permute transpose
 swapaxes swapdims t movedim moveaxis expand expand_as broadcast_to sum_to_size clone
 contiguous narrow select split tensor_split chunk unbind repeat tile repeat_interleave flip
@@ -64,6 +87,8 @@ matmul mm bmm mv dot vdot inner outer ger addmm addmv baddbmm addbmm
 
 for _name in _METHOD_NAMES:
     setattr(Tensor, _name, _method(_FUNCS[_name]))
+Tensor.where = lambda self, condition, y: E.where(condition, self, y)
+Tensor.positive = lambda self: E.positive(self)
 
 # in-place forms: x.name_(...) computes name(x, ...) and writes it into x
 _INPLACE = """
@@ -79,6 +104,7 @@ masked_scatter tril triu eq ne lt le gt ge cumsum cumprod t transpose
 for _name in _INPLACE:
     setattr(Tensor, _name + "_", _inplace_method(_FUNCS[_name], _name + "_"))
 Tensor.negative_ = Tensor.neg_
+Tensor.sgn_ = Tensor.sign_
 Tensor.absolute_ = Tensor.abs_
 Tensor.arctan2_ = Tensor.atan2_
 Tensor.fix_ = Tensor.trunc_
@@ -108,15 +134,35 @@ Tensor.true_divide_ = Tensor.div_
 
 
 def _fill_(self, value):
+    from ..autograd.grad_mode import _state
+
     if isinstance(value, Tensor):
         if value.ndim != 0:
             raise RuntimeError(
                 f"fill_ only supports 0-dimension value tensor but got tensor with {value.ndim} dimensions."
             )
-        if value._requires_grad or self._requires_grad:
-            return inplace(self, lambda s: value.to(s.dtype).expand(s.shape).clone(), "fill_")
+    recording = _state.enabled and (
+        self._requires_grad or (isinstance(value, Tensor) and value._requires_grad))
+    if recording:
+        # CopyFrom gives the old values a zero gradient and the fill value the sum of g
+        src = value if isinstance(value, Tensor) else _const(self, value)
+        return inplace(self, lambda s: convert.CopyFrom.apply(s, src), "fill_")
+    if isinstance(value, Tensor):
         value = value.item()
-    return inplace(self, lambda s: S.expand(_const(s, value), s.shape).clone(), "fill_")
+    if type(value) is int and self.dtype._category == 1:
+        from ._util import wrap_int
+
+        value = wrap_int(value, self.dtype)
+    self._check_inplace_allowed()
+    try:
+        self._backend.setitem(self._data, (Ellipsis,), value)
+    except ValueError as exc:
+        raise RuntimeError(
+            "fill_: unsupported operation: more than one element of the written-to tensor refers "
+            "to a single memory location. Please clone() the tensor before performing the operation."
+        ) from exc
+    self._vc[0] += 1
+    return self
 
 
 def _const(like, value):
@@ -194,10 +240,28 @@ def _sum_to_size(self, *size):
 Tensor.sum_to_size = _sum_to_size
 
 
+def _coerce(self, other):
+    """The operand an operator can use: a NumPy scalar as a Python number, a NumPy array as a
+    tensor on ``self``'s device, as PyTorch accepts them; None for anything else."""
+    if type(other).__module__ != "numpy":
+        return None
+    import numpy
+
+    if isinstance(other, numpy.generic):
+        return other.item()
+    if isinstance(other, numpy.ndarray):
+        from .._creation import tensor
+
+        return tensor(other, device=self.device)
+    return None
+
+
 def _binop(fn):
     def op(self, other):
         if not isinstance(other, (Tensor, int, float, bool)):
-            return NotImplemented
+            other = _coerce(self, other)
+            if other is None:
+                return NotImplemented
         return fn(self, other)
 
     return op
@@ -206,7 +270,9 @@ def _binop(fn):
 def _rbinop(fn):
     def op(self, other):
         if not isinstance(other, (int, float, bool)):
-            return NotImplemented
+            other = _coerce(self, other)
+            if other is None:
+                return NotImplemented
         return fn(other, self)
 
     return op
@@ -215,11 +281,11 @@ def _rbinop(fn):
 Tensor.__add__ = _binop(E.add)
 Tensor.__radd__ = _rbinop(E.add)
 Tensor.__sub__ = _binop(E.sub)
-Tensor.__rsub__ = _rbinop(E.sub)
+Tensor.__rsub__ = _rbinop(lambda a, b: named(E.sub(a, b), "RsubBackward1"))
 Tensor.__mul__ = _binop(E.mul)
 Tensor.__rmul__ = _rbinop(E.mul)
 Tensor.__truediv__ = _binop(E.div)
-Tensor.__rtruediv__ = _rbinop(E.div)
+Tensor.__rtruediv__ = _rbinop(lambda a, b: named(E.div(a, b), "MulBackward0"))  # a * b^-1
 Tensor.__floordiv__ = _binop(E.floor_divide)
 Tensor.__rfloordiv__ = _rbinop(E.floor_divide)
 Tensor.__mod__ = _binop(E.remainder)
@@ -236,6 +302,8 @@ Tensor.__xor__ = _binop(E.bitwise_xor)
 Tensor.__rxor__ = _rbinop(E.bitwise_xor)
 Tensor.__lshift__ = _binop(E.bitwise_left_shift)
 Tensor.__rshift__ = _binop(E.bitwise_right_shift)
+Tensor.__rlshift__ = _rbinop(E.bitwise_left_shift)
+Tensor.__rrshift__ = _rbinop(E.bitwise_right_shift)
 Tensor.__eq__ = _binop(E.eq)
 Tensor.__ne__ = _binop(E.ne)
 Tensor.__lt__ = _binop(E.lt)
@@ -246,7 +314,11 @@ Tensor.__hash__ = lambda self: id(self)
 Tensor.__neg__ = lambda self: E.neg(self) if self.dtype is not dt.bool_ else _bool_neg()
 Tensor.__pos__ = lambda self: self
 Tensor.__abs__ = lambda self: E.abs(self)
-Tensor.__invert__ = lambda self: E.bitwise_not(self)
+Tensor.__invert__ = lambda self: E.bitwise_not(self) if not self.dtype.is_floating_point else _float_invert()
+
+
+def _float_invert():
+    raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors")
 
 
 def _bool_neg():
@@ -259,7 +331,9 @@ def _bool_neg():
 def _iop(name, fn):
     def op(self, other):
         if not isinstance(other, (Tensor, int, float, bool)):
-            return NotImplemented
+            other = _coerce(self, other)
+            if other is None:
+                return NotImplemented
         return inplace_binary(self, fn, other, name)
 
     return op

@@ -8,7 +8,7 @@ from ..autograd.grad_mode import _state as grad_state
 
 __all__ = [
     "Tensor", "InternalFunction", "grad_state", "dt", "wrap_dim", "binary_operands",
-    "unbroadcast", "inplace", "wrap_dims", "check_device", "to_tensor",
+    "unbroadcast", "inplace", "wrap_dims", "check_device", "to_tensor", "named", "wrap_int",
 ]
 
 wrap_dim = _wrap_dim
@@ -66,6 +66,8 @@ def binary_operands(op, a, b, out_dtype=None):
     if ta:
         ad = a._data if a.dtype is dtype else backend.astype(a._data, dtype)
     else:
+        if type(a) is int and dtype._category == 1:
+            a = wrap_int(a, dtype)
         ad = backend.full((), a, dtype)
     if tb:
         bd = b._data if b.dtype is dtype else backend.astype(b._data, dtype)
@@ -74,11 +76,28 @@ def binary_operands(op, a, b, out_dtype=None):
             bd = b._data
         elif not dtype.is_floating_point and isinstance(b, float):
             bd = backend.full((), b, dtype)
+        elif type(b) is int and dtype._category == 1:
+            bd = wrap_int(b, dtype)
         else:
             bd = b
         if isinstance(bd, bool) and dtype is not dt.bool_:
             bd = int(bd)
     return backend, ref.device, ad, bd, dtype
+
+
+def wrap_int(value, dtype):
+    """A Python int as the value it has in the integer ``dtype`` (two's complement wrap-around,
+    as PyTorch computes ``uint8_tensor * -1``; NumPy 2 would refuse an out-of-range scalar)."""
+    bits = dtype.itemsize * 8
+    if dtype.is_signed:
+        lo = -(1 << (bits - 1))
+        if lo <= value < -lo:
+            return value
+        value &= (1 << bits) - 1
+        return value - (1 << bits) if value >= -lo else value
+    if 0 <= value < (1 << bits):
+        return value
+    return value & ((1 << bits) - 1)
 
 
 def _scalar_fits(d, s):
@@ -103,6 +122,15 @@ def to_tensor(x, like):
     b = like._backend
     d = dt.scalar_dtype(x)
     return Tensor._make(b.full((), x, d), b, d, like.device)
+
+
+def named(out, name, *inputs):
+    """Give ``out``'s node PyTorch's name for the op a composite implements (``grad_fn`` shows
+    ``RepeatBackward0``, not the name of the composite's last step). Returns ``out``."""
+    fn = out.grad_fn
+    if fn is not None and not any(out is t for t in inputs):
+        fn._name = name
+    return out
 
 
 def unbroadcast(g, shape, dtype):
@@ -136,12 +164,15 @@ def inplace(self, compute, op):
     recording = grad_state.enabled
     if recording:
         self._check_inplace_allowed()
-        res = compute(self)
-        recording = res._requires_grad
-        if recording:
-            # recompute on a copy: the op may have saved ``self`` for backward, and ``self`` is
-            # about to change (PyTorch saves the original value of an in-place op's input too)
+        # compute on a copy when the result will have history: the op may save its input for
+        # backward, and ``self`` is about to change (PyTorch saves the original value too)
+        if self._requires_grad:
             res = compute(self.clone())
+        else:
+            res = compute(self)
+            if res._requires_grad:  # another operand requires grad: redo it on a copy
+                res = compute(self.clone())
+        recording = res._requires_grad
     else:
         res = compute(self)
     _write_result(self, res, op)
@@ -153,6 +184,8 @@ def inplace(self, compute, op):
             self._output_nr = res._output_nr
             self._requires_grad = True
     self._vc[0] += 1
+    if recording and self._base is not None:
+        self._view_version = self._vc[0]  # its new grad_fn reflects this version
     return self
 
 
@@ -182,6 +215,8 @@ def _write_result(self, res, op):
 
 class CopySlices(InternalFunction):
     """Writes a modified view back into its base's history."""
+
+    _backward_name = "CopySlices"
 
     @staticmethod
     def forward(ctx, base, new_view, view_fn):

@@ -4,8 +4,8 @@ from __future__ import annotations
 import math
 
 from ._util import (
-    InternalFunction, Tensor, binary_operands, check_device, dt, grad_state, inplace, to_tensor,
-    unbroadcast,
+    InternalFunction, Tensor, binary_operands, check_device, dt, grad_state, inplace, named,
+    to_tensor, unbroadcast, wrap_int,
 )
 
 # =============================================================================
@@ -58,10 +58,12 @@ Log = _unary("Log", "log", "x", lambda g, x: g / x)                          # d
 Log2 = _unary("Log2", "log2", "x", lambda g, x: g / (x * _LN2))
 Log10 = _unary("Log10", "log10", "x", lambda g, x: g / (x * _LN10))
 Log1p = _unary("Log1p", "log1p", "x", lambda g, x: g / (x + 1))
+Log1p._backward_name = "Log1PBackward0"
 Sqrt = _unary("Sqrt", "sqrt", "y", lambda g, y: g / (2 * y))                 # d sqrt x = 1/(2 sqrt x)
 Rsqrt = _unary("Rsqrt", "rsqrt", "y", lambda g, y: -0.5 * g * y * y * y)     # d x^-1/2 = -x^-3/2 / 2
 Reciprocal = _unary("Reciprocal", "reciprocal", "y", lambda g, y: -g * y * y)  # d 1/x = -1/x^2
 Square = _unary("Square", "square", "x", lambda g, x: g * 2 * x, floating=False)
+Square._backward_name = "PowBackward0"  # PyTorch computes square as pow(x, 2)
 Sin = _unary("Sin", "sin", "x", lambda g, x: g * x.cos())
 Cos = _unary("Cos", "cos", "x", lambda g, x: -g * x.sin())
 Tan = _unary("Tan", "tan", "y", lambda g, y: g * (1 + y * y))                # d tan = 1 + tan^2
@@ -108,7 +110,10 @@ class Sign(InternalFunction):
         b = x._backend
         if x.dtype is dt.bool_:
             return x._new(b.copy(x._data))
-        return x._new(b.unary("sign", x._data))
+        out = b.unary("sign", x._data)
+        if x.dtype.is_floating_point:  # PyTorch: sign(nan) = 0
+            out = b.where(b.unary("isnan", out), b.full((), 0, x.dtype), out)
+        return x._new(out)
 
     @staticmethod
     def backward(ctx, g):  # sign is piecewise constant
@@ -157,7 +162,7 @@ def logical_not(input):
 
 def bitwise_not(input):
     if input.dtype.is_floating_point:
-        raise RuntimeError(f"bitwise_not: not implemented for '{input.dtype.name}'; expects integer or bool")
+        raise NotImplementedError(f"bitwise_not: not implemented for '{input.dtype.name}'; expects integer or bool")
     return input._new(input._backend.unary("logical_not" if input.dtype is dt.bool_ else "bitwise_not", input._data))
 
 
@@ -169,7 +174,10 @@ def bitwise_not(input):
 class _Binary(InternalFunction):
     op = ""
     save = False  # whether backward needs the inputs
+    save_out = False  # whether backward needs the output too
+    uses = ("ab", "ab")  # the operands d/da and d/db read: only those are saved (as PyTorch does)
     floating = False  # integer operands are computed in the default float dtype (true division)
+    bool_ok = True  # whether the op is defined when both operands promote to bool
 
     @classmethod
     def forward(cls, ctx, a, b):
@@ -179,22 +187,31 @@ class _Binary(InternalFunction):
             if not d.is_floating_point:
                 out_dtype = dt.get_default_dtype()
         backend, device, ad, bd, dtype = binary_operands(cls.op, a, b, out_dtype)
-        y = Tensor._make(backend.binary(cls.op, ad, bd), backend, dtype, device)
+        if dtype is dt.bool_ and not cls.bool_ok and (cls.op != "pow" or isinstance(b, Tensor)):
+            raise NotImplementedError(f"\"{cls.op}\" not implemented for 'Bool'")
+        try:
+            y = Tensor._make(backend.binary(cls.op, ad, bd), backend, dtype, device)
+        except ValueError:
+            raise _broadcast_error(a, b) from None
         if ctx.needs_input_grad:
-            ctx.a_meta = (a.shape, a.dtype) if isinstance(a, Tensor) else None
-            ctx.b_meta = (b.shape, b.dtype) if isinstance(b, Tensor) else None
+            ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
+            ctx.a_meta = (a.shape, a.dtype) if ta else None
+            ctx.b_meta = (b.shape, b.dtype) if tb else None
             if cls.save:
-                ctx.save_for_backward(
-                    a if isinstance(a, Tensor) else None, b if isinstance(b, Tensor) else None, y
-                )
-                ctx.scalars = (a, b)
+                need = ctx.needs_input_grad
+                ua, ub = cls.uses
+                sa = ta and ((need[0] and "a" in ua) or (need[1] and "a" in ub))
+                sb = tb and ((need[0] and "b" in ua) or (need[1] and "b" in ub))
+                ctx.save_for_backward(a if sa else None, b if sb else None,
+                                      y if cls.save_out else None)
+                ctx.scalars = (None if ta else a, None if tb else b)
         return y
 
     @classmethod
     def backward(cls, ctx, g):
         if cls.save:
             a, b, y = ctx.saved_tensors
-            sa, sb = ctx.scalars if a is None or b is None else (a, b)
+            sa, sb = ctx.scalars
             a = sa if a is None else a
             b = sb if b is None else b
         else:
@@ -230,6 +247,7 @@ class Sub(_Binary):
 class Mul(_Binary):
     op = "mul"
     save = True
+    uses = ("b", "a")
 
     @staticmethod
     def derivative(ctx, g, a, b, y):  # d(ab) = (b, a)
@@ -240,6 +258,7 @@ class Mul(_Binary):
 class Div(_Binary):
     op = "div"
     save = True
+    uses = ("b", "ab")
     floating = True
 
     @staticmethod
@@ -251,7 +270,9 @@ class Div(_Binary):
 
 class Pow(_Binary):
     op = "pow"
+    bool_ok = False
     save = True
+    save_out = True
 
     @staticmethod
     def derivative(ctx, g, a, b, y):
@@ -299,12 +320,24 @@ def _minmax_grads(g, a, b, a_wins):
     return ga, gb
 
 
-class Fmax(Maximum):
+class Fmax(_Binary):
     op = "fmax"
+    save = True
+
+    @staticmethod
+    def derivative(ctx, g, a, b, y):  # the gradient goes to the input that was taken (a on ties)
+        a_wins = (a >= b) | b.isnan()
+        return where(a_wins, g, g * 0), where(a_wins, g * 0, g)
 
 
-class Fmin(Minimum):
+class Fmin(_Binary):
     op = "fmin"
+    save = True
+
+    @staticmethod
+    def derivative(ctx, g, a, b, y):
+        a_wins = (a <= b) | b.isnan()
+        return where(a_wins, g, g * 0), where(a_wins, g * 0, g)
 
 
 class Atan2(_Binary):
@@ -320,7 +353,9 @@ class Atan2(_Binary):
 
 class Fmod(_Binary):
     op = "fmod"
+    bool_ok = False
     save = True
+    uses = ("", "ab")
 
     @staticmethod
     def derivative(ctx, g, a, b, y):  # a - trunc(a/b) b
@@ -330,7 +365,9 @@ class Fmod(_Binary):
 
 class Remainder(_Binary):
     op = "remainder"
+    bool_ok = False
     save = True
+    uses = ("", "ab")
 
     @staticmethod
     def derivative(ctx, g, a, b, y):  # a - floor(a/b) b
@@ -340,16 +377,36 @@ class Remainder(_Binary):
 
 class FloorDivide(_Binary):
     op = "floordiv"
+    bool_ok = False
 
     @staticmethod
     def derivative(ctx, g, a, b, y):  # piecewise constant
         return g * 0, g * 0
 
 
+def _broadcast_error(a, b):
+    """PyTorch's RuntimeError for operands whose shapes don't broadcast."""
+    sa = tuple(a.shape) if isinstance(a, Tensor) else ()
+    sb = tuple(b.shape) if isinstance(b, Tensor) else ()
+    n = max(len(sa), len(sb))
+    pa = (1,) * (n - len(sa)) + sa
+    pb = (1,) * (n - len(sb)) + sb
+    for i in range(n - 1, -1, -1):
+        if pa[i] != pb[i] and pa[i] != 1 and pb[i] != 1:
+            return RuntimeError(
+                f"The size of tensor a ({pa[i]}) must match the size of tensor b ({pb[i]}) at "
+                f"non-singleton dimension {i}"
+            )
+    return RuntimeError(f"shapes {list(sa)} and {list(sb)} cannot be broadcast together")
+
+
 def _nondiff_binary(op, bool_out):
     def fn(input, other):
         backend, device, ad, bd, dtype = binary_operands(op, input, other)
-        out = backend.binary(op, ad, bd)
+        try:
+            out = backend.binary(op, ad, bd)
+        except ValueError:
+            raise _broadcast_error(input, other) from None
         return Tensor._make(out, backend, dt.bool_ if bool_out else dtype, device)
 
     fn.__name__ = op
@@ -373,7 +430,10 @@ def _logical(op):
         ab = a._backend
         ad = a._data if a.dtype is dt.bool_ else ab.binary("ne", a._data, 0)
         bd = b._data if b.dtype is dt.bool_ else ab.binary("ne", b._data, 0)
-        return Tensor._make(ab.binary(op, ad, bd), ab, dt.bool_, a.device)
+        try:
+            return Tensor._make(ab.binary(op, ad, bd), ab, dt.bool_, a.device)
+        except ValueError:
+            raise _broadcast_error(a, b) from None
 
     fn.__name__ = op
     return fn
@@ -390,7 +450,9 @@ def _bitwise(op):
     def fn(input, other):
         for t in (input, other):
             if (isinstance(t, Tensor) and t.dtype.is_floating_point) or isinstance(t, float):
-                raise RuntimeError(f"{op}: not implemented for floating point operands; expects integer or bool")
+                raise NotImplementedError(
+                    f"{op}: not implemented for floating point operands; expects integer or bool"
+                )
         if isinstance(input, Tensor) and input.dtype is dt.bool_ and (
             not isinstance(other, Tensor) or other.dtype is dt.bool_
         ) and op in ("bitwise_and", "bitwise_or", "bitwise_xor") and not (
@@ -422,10 +484,15 @@ def add(input, other, *, alpha=1, out=None):
 
 
 def sub(input, other, *, alpha=1, out=None):
-    if isinstance(input, Tensor) and input.dtype is dt.bool_ and isinstance(other, Tensor) and other.dtype is dt.bool_:
+    if _is_bool(input) or _is_bool(other):
+        if _is_bool(input) and _is_bool(other) and isinstance(input, Tensor) and isinstance(other, Tensor):
+            raise RuntimeError(
+                "Subtraction, the `-` operator, with two bool tensors is not supported. Use the "
+                "`^` or `logical_xor()` operator instead."
+            )
         raise RuntimeError(
-            "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` "
-            "or `logical_xor()` operator instead."
+            "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
+            "to invert a mask, use the `~` or `logical_not()` operator instead."
         )
     if alpha != 1:
         other = other * alpha
@@ -485,10 +552,12 @@ def pow(input, exponent, *, out=None):
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     if isinstance(input, Tensor) and isinstance(exponent, (int, float)) and exponent == 2 \
             and not isinstance(exponent, bool):
-        y = Square.apply(input) if input.dtype.is_floating_point or isinstance(exponent, int) else None
-        if y is not None:
-            return y
-    return Pow.apply(input, exponent)
+        if input.dtype.is_floating_point or isinstance(exponent, int):
+            return square(input)
+    out = Pow.apply(input, exponent)
+    if isinstance(exponent, Tensor):  # PyTorch's overloads: pow(Tensor, Tensor), pow(Scalar, Tensor)
+        named(out, "PowBackward1" if isinstance(input, Tensor) else "PowBackward2")
+    return out
 
 
 def float_power(input, exponent):
@@ -621,10 +690,13 @@ class Clamp(InternalFunction):
         if lo_t is not None and ctx.needs_input_grad[1]:
             sel = x < lo_t
             if hi is not None:
-                sel = sel & (lo_t <= hi)
+                sel = sel & (lo_t < hi)
             glo = unbroadcast(where(sel, g, zero), lo_t.shape, lo_t.dtype)
         if hi_t is not None and ctx.needs_input_grad[2]:
-            ghi = unbroadcast(where(x > hi_t, g, zero), hi_t.shape, hi_t.dtype)
+            sel = x > hi_t
+            if lo is not None:
+                sel = sel | (hi_t < lo)  # lo > hi: the result is hi everywhere
+            ghi = unbroadcast(where(sel, g, zero), hi_t.shape, hi_t.dtype)
         return unbroadcast(gx, x.shape, x.dtype), glo, ghi
 
 
@@ -632,7 +704,9 @@ def clamp(input, min=None, max=None, *, out=None):
     """Clamp all elements into ``[min, max]`` (either bound may be None or a tensor)."""
     if min is None and max is None:
         raise RuntimeError("clamp: At least one of 'min' or 'max' must not be None")
-    return Clamp.apply(input, min, max)
+    out = Clamp.apply(input, min, max)
+    return named(out, "ClampBackward0" if isinstance(min, Tensor) or isinstance(max, Tensor)
+                 else "ClampBackward1")
 
 
 clip = clamp
@@ -648,14 +722,18 @@ def clamp_max(input, max):
 
 def lerp(input, end, weight, *, out=None):
     """``input + weight * (end - input)``."""
-    return input + weight * (end - input)
+    return named(input + weight * (end - input), "LerpBackward0")
 
 
 def frac(input):
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"frac_cpu\" not implemented for '{input.dtype.name}'")
     return input - input.trunc()
 
 
 def round(input, *, decimals=0):
+    if input.dtype is dt.bool_:
+        raise NotImplementedError("\"round\" not implemented for 'Bool'")
     if decimals == 0:
         return Round.apply(input)
     scale = 10.0 ** decimals
@@ -687,19 +765,52 @@ def xlogy(input, other):
 
 
 def square(input):
+    if input.dtype is dt.bool_:  # as pow(input, 2): bool promotes with the int 2
+        input = input.to(dt.int64)
     return Square.apply(input)
+
+
+def _is_bool(x):
+    return x.dtype is dt.bool_ if isinstance(x, Tensor) else isinstance(x, bool)
 
 
 def hypot(input, other):
     return (input * input + other * other).sqrt()
 
 
+class Copysign(InternalFunction):
+    @staticmethod
+    def forward(ctx, a, b):
+        d = dt.result_type(a, b)
+        if not d.is_floating_point:
+            d = dt.get_default_dtype()
+        ctx.metas = tuple((t.shape, t.dtype) if isinstance(t, Tensor) else None for t in (a, b))
+        a = a.to(d) if isinstance(a, Tensor) else float(a)
+        mag = a.abs() if isinstance(a, Tensor) else math.fabs(a)
+        neg = signbit(b) if isinstance(b, Tensor) else math.copysign(1.0, b) < 0
+        if isinstance(neg, bool):
+            out = -mag if neg else mag * 1.0
+        else:
+            out = where(neg, -mag, mag)
+        ctx.save_for_backward(a if isinstance(a, Tensor) else None, out)
+        return out.detach()
+
+    @staticmethod
+    def backward(ctx, g):  # d/da = copysign(1, b) * sign(a) (0 at a == 0); d/db = 0
+        a, out = ctx.saved_tensors
+        ga = gb = None
+        if ctx.needs_input_grad[0]:
+            ratio = where(a == 0, 0.0, out / a).detach()  # +-1, piecewise constant in a
+            ga = unbroadcast(g * ratio, *ctx.metas[0])
+        if ctx.needs_input_grad[1]:
+            gb = unbroadcast(g * 0, *ctx.metas[1])
+        return ga, gb
+
+
 def copysign(input, other):
-    mag = input.abs() if isinstance(input, Tensor) else abs(input)
-    neg = (other < 0) | ((other == 0) & ((1 / other) < 0)) if isinstance(other, Tensor) else (math.copysign(1, other) < 0)
-    if isinstance(neg, bool):
-        return -mag if neg else mag * 1.0
-    return where(neg, -mag, mag)
+    if not isinstance(input, Tensor):
+        raise TypeError("copysign(): argument 'input' must be Tensor")
+    return Copysign.apply(input, other)
 
 
 def addcmul(input, tensor1, tensor2, *, value=1):
@@ -733,8 +844,28 @@ def _make_unary_fn(name, cls):
 _g = globals()
 for _name, _cls in UNARY_FUNCTIONS.items():
     _g[_name] = _make_unary_fn(_name, _cls)
-negative = _g["neg"]
-absolute = _g["abs"]
+
+
+def _no_bool(name, cls, exc, msg):
+    def fn(input, *, out=None):
+        if input.dtype is dt.bool_:
+            raise exc(msg)
+        return cls.apply(input)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"Elementwise {name}, as ``torch.{name}``."
+    return fn
+
+
+neg = _no_bool("neg", Neg, RuntimeError,
+               "Negation, the `-` operator, on a bool tensor is not supported. If you are trying "
+               "to invert a mask, use the `~` or `logical_not()` operator instead.")
+abs = _no_bool("abs", Abs, NotImplementedError, "\"abs_cpu\" not implemented for 'Bool'")
+for _name in ("floor", "ceil", "trunc"):
+    _g[_name] = _no_bool(_name, UNARY_FUNCTIONS[_name], NotImplementedError,
+                         f"\"{_name}\" not implemented for 'Bool'")
+negative = neg
+absolute = abs
 arcsin, arccos, arctan = _g["asin"], _g["acos"], _g["atan"]
 arcsinh, arccosh, arctanh = _g["asinh"], _g["acosh"], _g["atanh"]
 fix = _g["trunc"]
@@ -762,6 +893,8 @@ def logaddexp(input, other):
 
 
 def logit(input, eps=None):
+    if not input.dtype.is_floating_point:
+        input = input.to(dt.get_default_dtype())
     x = input if eps is None else input.clamp(eps, 1 - eps)
     return (x / (1 - x)).log()
 
@@ -783,17 +916,26 @@ def inplace_binary(self, fn, other, op, **kw):
     if (not grad_state.enabled or not (self._requires_grad or (isinstance(other, Tensor) and other._requires_grad))) \
             and op in _FAST_INPLACE and not kw:
         b = self._backend
-        if isinstance(other, Tensor):
-            if other.device is self.device and other.dtype is self.dtype and _broadcastable_into(other.shape, self.shape):
-                b.binary_inplace(_FAST_INPLACE[op], self._data, other._data)
+        try:
+            if isinstance(other, Tensor):
+                if other.device is self.device and other.dtype is self.dtype and _broadcastable_into(other.shape, self.shape):
+                    b.binary_inplace(_FAST_INPLACE[op], self._data, other._data)
+                    self._vc[0] += 1
+                    return self
+            elif isinstance(other, (int, float)) and not isinstance(other, bool) and (
+                self.dtype.is_floating_point or (isinstance(other, int) and op != "div_")
+            ) and not (self.dtype is dt.bool_ or (op == "sub_" and self.dtype is dt.bool_)):
+                if type(other) is int and self.dtype._category == 1:
+                    other = wrap_int(other, self.dtype)
+                b.binary_inplace(_FAST_INPLACE[op], self._data, other)
                 self._vc[0] += 1
                 return self
-        elif isinstance(other, (int, float)) and not isinstance(other, bool) and (
-            self.dtype.is_floating_point or (isinstance(other, int) and op != "div_")
-        ):
-            b.binary_inplace(_FAST_INPLACE[op], self._data, other)
-            self._vc[0] += 1
-            return self
+        except ValueError as exc:  # NumPy refuses to write into a broadcast (expand) view
+            raise RuntimeError(
+                f"{op}: unsupported operation: more than one element of the written-to tensor "
+                "refers to a single memory location. Please clone() the tensor before performing "
+                "the operation."
+            ) from exc
     return inplace(self, lambda s: fn(s, other, **kw), op)
 
 

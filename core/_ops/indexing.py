@@ -1,7 +1,7 @@
 """Indexing: ``x[key]``, ``x[key] = v``, gather/scatter, index_select/index_add, masks."""
 from __future__ import annotations
 
-from ._util import InternalFunction, Tensor, check_device, dt, grad_state, inplace, wrap_dim
+from ._util import InternalFunction, Tensor, check_device, dt, grad_state, inplace, named, wrap_dim
 
 # =============================================================================
 # key normalisation
@@ -15,7 +15,14 @@ def _norm_key(x, key):
     replay the indexing on another tensor of the same shape, e.g. the gradient).
     """
     if not isinstance(key, tuple):
-        key = (key,)
+        # PyTorch (as NumPy once did) reads a list holding sequences, slices, None, Ellipsis
+        # or tensors as a tuple of indices: x[[[0, 1], [2, 2]]] is x[[0, 1], [2, 2]]
+        if isinstance(key, list) and any(
+            k is None or k is Ellipsis or isinstance(k, (list, tuple, slice, Tensor)) for k in key
+        ):
+            key = tuple(key)
+        else:
+            key = (key,)
     b = x._backend
     out = []
     basic = True
@@ -62,18 +69,21 @@ def _norm_key(x, key):
                     out.append(b.asarray(vals, dt.int64))
                 except (TypeError, ValueError) as exc:
                     raise IndexError(f"invalid index {k!r}: {exc}") from None
-        elif hasattr(k, "__index__"):
-            out.append(k.__index__())
-        elif hasattr(k, "dtype") and hasattr(k, "shape"):  # a NumPy array
+        elif hasattr(k, "dtype") and hasattr(k, "shape") and k.shape != ():  # a NumPy array
             basic = False
             kind = str(k.dtype)
             out.append(b.asarray(k, dt.bool_ if kind == "bool" else dt.int64))
+        elif hasattr(k, "__index__"):
+            out.append(k.__index__())
         else:
             raise IndexError(
                 f"only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables "
                 f"are valid indices (got {type(k).__name__})"
             )
     _check_bounds(x, out)
+    if basic and not any(k is Ellipsis for k in out):
+        # a trailing Ellipsis makes NumPy return a 0-d view, not a scalar copy, for x[i] of 1-D x
+        out.append(Ellipsis)
     return tuple(out), basic
 
 
@@ -180,7 +190,22 @@ class IndexAddInto(InternalFunction):
 
 def getitem(x, key):
     nkey, basic = _norm_key(x, key)
-    return Index.apply(x, nkey, key, basic)
+    out = Index.apply(x, nkey, key, basic)
+    if basic and out.grad_fn is not None:
+        out.grad_fn._name = _basic_name(nkey)
+    return out
+
+
+def _basic_name(nkey):
+    """PyTorch's node for basic indexing: that of the last step (select, slice or unsqueeze)."""
+    for k in reversed(nkey):
+        if k is None:
+            return "UnsqueezeBackward0"
+        if isinstance(k, int):
+            return "SelectBackward0"
+        if isinstance(k, slice):
+            return "SliceBackward0"
+    return "AliasBackward0"
 
 
 # =============================================================================
@@ -203,7 +228,13 @@ class IndexPut(InternalFunction):
             sel_shape = b.getitem(out, key).shape
             b.index_add(out, key, b.broadcast_to(vd, sel_shape) if hasattr(vd, "shape") else b.full(sel_shape, vd, x.dtype))
         else:
-            b.setitem(out, key, vd)
+            try:
+                b.setitem(out, key, vd)
+            except ValueError as exc:
+                raise RuntimeError(
+                    f"shape mismatch: value tensor of shape {list(getattr(vd, 'shape', ()))} cannot "
+                    f"be broadcast to the indexing result ({exc})"
+                ) from None
         ctx.key = key
         ctx.accumulate = accumulate
         return Tensor._make(out, b, x.dtype, x.device)
@@ -265,7 +296,14 @@ def setitem(x, key, value):
         from .._creation import tensor
 
         value = tensor(value, dtype=x.dtype, device=x.device)
-    inplace(x, lambda s: index_put(s, key, value), "setitem")
+    inplace(x, lambda s: _setitem_out(s, key, value), "setitem")
+
+
+def _setitem_out(x, key, value):
+    out = index_put(x, key, value)
+    if out.grad_fn is not None and _norm_key(x, key)[1]:
+        out.grad_fn._name = "CopySlices"  # PyTorch writes a basic-indexed view in place
+    return out
 
 
 def index_put_(x, indices, values, accumulate=False):
@@ -329,7 +367,7 @@ def gather(input, dim, index, *, sparse_grad=False, out=None):
     _check_gather("gather", input, d, index)
     if input.ndim == 0:
         return input.reshape(1)[index.reshape(-1)].reshape(index.shape)
-    return Index.apply(input, _grid_key(index, d), None, False)
+    return named(Index.apply(input, _grid_key(index, d), None, False), "GatherBackward0")
 
 
 def scatter(input, dim, index, src=None, *, value=None, reduce=None):
@@ -343,9 +381,10 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
         if index.ndim and tuple(src.shape) != tuple(index.shape):
             src = src[tuple(slice(0, n) for n in index.shape)]
     if reduce is None:
-        return IndexPut.apply(input, key, src, False)
+        return named(IndexPut.apply(input, key, src, False),
+                     "ScatterBackward0" if isinstance(src, Tensor) else "ScatterBackward1")
     if reduce in ("add", "sum"):
-        return IndexPut.apply(input, key, src, True)
+        return named(IndexPut.apply(input, key, src, True), "ScatterAddBackward0")
     if reduce in ("multiply", "prod"):
         return _ufunc_at(input, key, src, "multiply")
     raise RuntimeError(f"scatter(): reduce argument must be either add or multiply, got {reduce!r}")
@@ -371,7 +410,7 @@ def scatter_add(input, dim, index, src):
     _check_gather("scatter_add", input, d, index, src)
     if index.ndim and tuple(src.shape) != tuple(index.shape):
         src = src[tuple(slice(0, n) for n in index.shape)]
-    return IndexPut.apply(input, _grid_key(index, d), src, True)
+    return named(IndexPut.apply(input, _grid_key(index, d), src, True), "ScatterAddBackward0")
 
 
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
@@ -412,25 +451,25 @@ def index_select(input, dim, index, *, out=None):
         raise RuntimeError("index_select(): Expected dtype int32/int64 for index")
     if input.ndim == 0:
         return input.reshape(1)[index.reshape(-1)].reshape(index.shape)
-    return input[(slice(None),) * d + (index.reshape(-1),)]
+    return named(input[(slice(None),) * d + (index.reshape(-1),)], "IndexSelectBackward0")
 
 
 def index_add(input, dim, index, source, *, alpha=1):
     d = wrap_dim(dim, input.ndim, "index_add")
     if alpha != 1:
         source = source * alpha
-    return IndexPut.apply(input, _norm_key(input, (slice(None),) * d + (index.reshape(-1),))[0],
-                          source, True)
+    return named(IndexPut.apply(input, _norm_key(input, (slice(None),) * d + (index.reshape(-1),))[0],
+                                source, True), "IndexAddBackward0")
 
 
 def index_copy(input, dim, index, source):
     d = wrap_dim(dim, input.ndim, "index_copy")
-    return index_put(input, (slice(None),) * d + (index,), source)
+    return named(index_put(input, (slice(None),) * d + (index,), source), "IndexCopyBackward0")
 
 
 def index_fill(input, dim, index, value):
     d = wrap_dim(dim, input.ndim, "index_fill")
-    return index_put(input, (slice(None),) * d + (index,), value)
+    return named(index_put(input, (slice(None),) * d + (index,), value), "IndexFillBackward0")
 
 
 def take(input, index):
@@ -506,7 +545,7 @@ def masked_select(input, mask):
     from .shape import broadcast_tensors
 
     x, m = broadcast_tensors(input, mask)
-    return x[m]
+    return named(x[m], "MaskedSelectBackward0")
 
 
 def masked_scatter(input, mask, source):
@@ -514,7 +553,8 @@ def masked_scatter(input, mask, source):
 
     x, m = broadcast_tensors(input, mask)
     n = int(m.sum().item())
-    return index_put(x.clone() if x is input else x.contiguous(), (m,), source.reshape(-1)[:n])
+    return named(index_put(x.clone() if x is input else x.contiguous(), (m,), source.reshape(-1)[:n]),
+                 "MaskedScatterBackward0")
 
 
 def nonzero(input, *, as_tuple=False):

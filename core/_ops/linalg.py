@@ -1,7 +1,7 @@
 """Linear algebra: matmul and ``@``, mm, bmm, dot, outer, einsum, tensordot."""
 from __future__ import annotations
 
-from ._util import InternalFunction, Tensor, check_device, dt
+from ._util import InternalFunction, Tensor, check_device, dt, named
 
 
 def _shape_str(s):
@@ -18,6 +18,9 @@ class MatMul(InternalFunction):
     @staticmethod
     def backward(ctx, g):  # d(AB) = (G B^T, A^T G), summed over broadcast batch dims
         a, b = ctx.saved_tensors
+        if a.ndim == 1 and b.ndim == 1:  # dot product: d(a.b) = (b, a)
+            return (g * b if ctx.needs_input_grad[0] else None,
+                    g * a if ctx.needs_input_grad[1] else None)
         a2 = a.unsqueeze(0) if a.ndim == 1 else a
         b2 = b.unsqueeze(-1) if b.ndim == 1 else b
         g2 = g
@@ -77,7 +80,13 @@ def matmul(input, other, *, out=None):
         from .shape import broadcast_shapes
 
         broadcast_shapes(input.shape[:-2], other.shape[:-2])
-    return MatMul.apply(input, other)
+    return named(MatMul.apply(input, other), _MATMUL_NAMES.get((input.ndim, other.ndim),
+                                                               "UnsafeViewBackward0"))
+
+
+# the node PyTorch's matmul ends with, by the operands' dims (batched: UnsafeViewBackward0)
+_MATMUL_NAMES = {(1, 1): "DotBackward0", (2, 2): "MmBackward0", (2, 1): "MvBackward0",
+                 (1, 2): "SqueezeBackward4"}
 
 
 def mm(input, mat2, *, out=None):
@@ -86,7 +95,7 @@ def mm(input, mat2, *, out=None):
             f"mm: expected 2D tensors, got {input.ndim}D and {mat2.ndim}D"
         )
     _check_matmul("mm", input, mat2)
-    return MatMul.apply(input, mat2)
+    return named(MatMul.apply(input, mat2), "MmBackward0")
 
 
 def bmm(input, mat2, *, out=None):
@@ -98,14 +107,14 @@ def bmm(input, mat2, *, out=None):
             f"(shapes {list(input.shape)} and {list(mat2.shape)})"
         )
     _check_matmul("bmm", input, mat2)
-    return MatMul.apply(input, mat2)
+    return named(MatMul.apply(input, mat2), "BmmBackward0")
 
 
 def mv(input, vec):
     if input.ndim != 2 or vec.ndim != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got {input.ndim}, {vec.ndim}")
     _check_matmul("mv", input, vec)
-    return MatMul.apply(input, vec)
+    return named(MatMul.apply(input, vec), "MvBackward0")
 
 
 def dot(input, other, *, out=None):
@@ -118,7 +127,7 @@ def dot(input, other, *, out=None):
             f"{input.shape[0]} and {other.shape[0]} elements respectively"
         )
     _check_matmul("dot", input, other)
-    return MatMul.apply(input, other)
+    return named(MatMul.apply(input, other), "DotBackward0")
 
 
 inner_dot = dot
@@ -266,25 +275,45 @@ class Einsum(InternalFunction):
             if not ctx.needs_input_grad[2 + i]:
                 grads.append(None)
                 continue
-            if len(set(t)) != len(t):
-                raise RuntimeError(
-                    f"einsum backward: operand {i} repeats a subscript ({t!r}); its gradient "
-                    "(a diagonal) is not supported"
-                )
             others = [(terms[j], ops[j]) for j in range(len(ops)) if j != i]
             avail = set(rhs) | set("".join(s for s, _ in others))
-            keep = "".join(c for c in t if c in avail)
+            uniq = "".join(dict.fromkeys(t))  # operand i's subscripts, each once
+            keep = "".join(c for c in uniq if c in avail)
             gi = einsum(",".join([rhs] + [s for s, _ in others]) + "->" + keep,
                         g, *[o for _, o in others])
-            if keep != t:
+            sizes = {c: op.shape[t.index(c)] for c in uniq}
+            if keep != uniq:
                 # subscripts summed out of operand i alone: the gradient is broadcast along them
-                shape = []
-                for c in t:
-                    shape.append(op.shape[t.index(c)] if c not in keep else -1)
-                view_shape = [1 if c not in keep else op.shape[t.index(c)] for c in t]
-                gi = gi.reshape(view_shape).expand(op.shape)
+                gi = gi.reshape([sizes[c] if c in keep else 1 for c in uniq]).expand(
+                    [sizes[c] for c in uniq])
+            if uniq != t:
+                gi = _scatter_diagonals(gi, uniq, t, sizes, g)
+            if tuple(gi.shape) != tuple(op.shape):  # operand i was broadcast (size-1 dims)
+                gi = gi.sum_to_size(op.shape)
             grads.append(gi)
         return tuple(grads)
+
+
+def _scatter_diagonals(gi, uniq, t, sizes, like):
+    """Place ``gi`` (subscripts ``uniq``) on the diagonals of an operand whose subscripts ``t``
+    repeat some letters: ``einsum("i,ij->ij", gi, eye)`` for ``t == "ii"``."""
+    from .._creation import eye
+
+    used = set(t) | set(uniq)
+    fresh = iter(c for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in used)
+    out_t = []
+    eyes = []
+    seen = set()
+    for c in t:
+        if c in seen:
+            n = next(fresh)
+            out_t.append(n)
+            eyes.append(c + n)
+        else:
+            seen.add(c)
+            out_t.append(c)
+    mats = [eye(sizes[e[0]], dtype=gi.dtype, device=gi.device) for e in eyes]
+    return einsum(",".join([uniq] + eyes) + "->" + "".join(out_t), gi, *mats)
 
 
 def _einsum_composite(be, terms, rhs, datas, dtype):

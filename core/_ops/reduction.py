@@ -1,22 +1,38 @@
 """Reductions and scans: sum, mean, prod, max/min, var/std, norm, logsumexp, cumsum, sort, topk."""
 from __future__ import annotations
 
+import builtins
 import collections
 import math
 
-from ._util import InternalFunction, Tensor, dt, wrap_dim, wrap_dims
+from ._util import InternalFunction, Tensor, dt, named, wrap_dim, wrap_dims
 
 
 def _ret(name, fields):
     cls = collections.namedtuple(name, fields)
     cls.__module__ = "flambeau.return_types"
+    cls.__repr__ = _ret_repr  # as PyTorch: flambeau.return_types.max(\nvalues=...,\nindices=...)
     return cls
+
+
+def _ret_repr(self):
+    body = ",\n".join(f"{k}={v!r}" for k, v in zip(self._fields, self))
+    return f"flambeau.return_types.{type(self).__name__}(\n{body})"
 
 
 values_indices = {n: _ret(n, ["values", "indices"]) for n in
                   ("max", "min", "sort", "topk", "kthvalue", "median", "mode", "cummax", "cummin",
                    "aminmax")}
 values_indices["aminmax"] = _ret("aminmax", ["min", "max"])
+
+
+def _axes(dim, ndim, op):
+    """Reduction axes: None or an empty sequence means every dim; a 0-d tensor accepts dim 0 or
+    -1 and reduces over nothing."""
+    if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
+        return tuple(range(ndim))
+    axes = wrap_dims(dim, ndim, op)
+    return axes if ndim else ()
 
 
 def _keep_shape(shape, axes):
@@ -38,6 +54,8 @@ class Sum(InternalFunction):
         if dtype is not None and dtype is not x.dtype:
             data = b.astype(data, dtype)
         out = b.reduce("sum", data, axes, keepdim)
+        if dtype is not None and b.dtype_of(out) is not dtype:
+            out = b.astype(out, dtype)
         ctx.in_shape = x.shape
         ctx.axes = axes
         ctx.keepdim = keepdim
@@ -49,15 +67,23 @@ class Sum(InternalFunction):
 
 
 def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
-    axes = wrap_dims(dim, input.ndim, "sum") if not (isinstance(dim, (list, tuple)) and len(dim) == 0) \
-        else tuple(range(input.ndim))
-    return Sum.apply(input, axes, keepdim, dtype)
+    axes = _axes(dim, input.ndim, "sum")
+    if dtype is not None and input._requires_grad and dtype is not input.dtype:
+        input = input.to(dtype)  # the gradient flows back through the cast in input's dtype
+    return (Sum if dim is None else _SumDim).apply(input, axes, keepdim, dtype)
+
+
+class _SumDim(Sum):
+    _backward_name = "SumBackward1"  # PyTorch's node for sum(dim=...)
 
 
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
     from .elementwise import where
 
-    return sum(where(input.isnan(), 0.0, input), dim, keepdim, dtype=dtype)
+    if input.dtype.is_floating_point:
+        return named(sum(where(input.isnan(), 0.0, input), dim, keepdim, dtype=dtype),
+                     "NansumBackward0")
+    return sum(input, dim, keepdim, dtype=dtype)
 
 
 class Mean(InternalFunction):
@@ -86,9 +112,11 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
             "mean(): could not infer output dtype. Input dtype must be either a floating point or "
             f"complex dtype. Got: {input.dtype.name}"
         )
-    axes = wrap_dims(dim, input.ndim, "mean") if not (isinstance(dim, (list, tuple)) and len(dim) == 0) \
-        else tuple(range(input.ndim))
-    return Mean.apply(input, axes, keepdim)
+    return (Mean if dim is None else _MeanDim).apply(input, _axes(dim, input.ndim, "mean"), keepdim)
+
+
+class _MeanDim(Mean):
+    _backward_name = "MeanBackward1"
 
 
 def nanmean(input, dim=None, keepdim=False, *, dtype=None):
@@ -143,7 +171,15 @@ def cat_(ts, dim):
 
 def prod(input, dim=None, keepdim=False, *, dtype=None):
     axis = None if dim is None else wrap_dim(dim, input.ndim, "prod")
-    return Prod.apply(input, axis, keepdim, dtype)
+    if axis is not None and input.ndim == 0:
+        axis = None
+    if dtype is not None and input._requires_grad and dtype is not input.dtype:
+        input, dtype = input.to(dtype), None
+    return (Prod if dim is None else _ProdDim).apply(input, axis, keepdim, dtype)
+
+
+class _ProdDim(Prod):
+    _backward_name = "ProdBackward1"
 
 
 # -----------------------------------------------------------------------------
@@ -155,15 +191,19 @@ class _AllReduceMinMax(InternalFunction):
     """amax/amin (and max()/min() without dim): ties share the gradient evenly."""
 
     op = "max"
+    name = "amax"
 
     @classmethod
     def forward(cls, ctx, x, axes, keepdim):
         b = x._backend
-        if x.numel() == 0 and (not axes or any(x.shape[a] == 0 for a in axes)):
-            raise RuntimeError(
-                f"{cls.op}(): Expected reduction dim to be specified for input.numel() == 0. "
-                "Specify the reduction dim with the 'dim' argument."
-            )
+        if x.numel() == 0 and (not axes or builtins.any(x.shape[a] == 0 for a in axes)):
+            if x.ndim == 0 or len(axes) == x.ndim:
+                raise RuntimeError(
+                    f"{cls.name}(): Expected reduction dim to be specified for input.numel() == 0. "
+                    "Specify the reduction dim with the 'dim' argument."
+                )
+            bad = next(a for a in axes if x.shape[a] == 0)
+            raise IndexError(f"{cls.name}(): Expected reduction dim {bad} to have non-zero size.")
         out = Tensor._make(b.reduce(cls.op, x._data, axes, keepdim), b, x.dtype, x.device)
         ctx.save_for_backward(x, out)
         ctx.axes = axes
@@ -182,20 +222,67 @@ class _AllReduceMinMax(InternalFunction):
 
 class Amax(_AllReduceMinMax):
     op = "max"
+    name = "amax"
 
 
 class Amin(_AllReduceMinMax):
     op = "min"
+    name = "amin"
+
+
+class _Max(Amax):
+    name = "max"
+    _backward_name = "MaxBackward1"  # max() of everything
+
+
+class _Min(Amin):
+    name = "min"
+    _backward_name = "MinBackward1"
 
 
 def amax(input, dim=(), keepdim=False, *, out=None):
-    axes = tuple(range(input.ndim)) if dim == () or dim is None else wrap_dims(dim, input.ndim, "amax")
-    return Amax.apply(input, axes, keepdim)
+    return Amax.apply(input, _axes(dim, input.ndim, "amax"), keepdim)
 
 
 def amin(input, dim=(), keepdim=False, *, out=None):
-    axes = tuple(range(input.ndim)) if dim == () or dim is None else wrap_dims(dim, input.ndim, "amin")
-    return Amin.apply(input, axes, keepdim)
+    return Amin.apply(input, _axes(dim, input.ndim, "amin"), keepdim)
+
+
+class MaxDim(InternalFunction):
+    """``max(input, dim)``: the values and (non-differentiable) indices of the first maximum."""
+
+    op = "argmax"
+    _backward_name = "MaxBackward0"
+
+    @classmethod
+    def forward(cls, ctx, x, d, keepdim):
+        b = x._backend
+        idx = b.arg_reduce(cls.op, x._data, d, True)
+        key = tuple(idx if i == d else b.reshape(b.arange(0, n, 1, dt.int64),
+                                                  tuple(n if j == i else 1 for j in range(x.ndim)))
+                    for i, n in enumerate(x.shape))
+        values = b.getitem(x._data, key)
+        if not keepdim:
+            shape = tuple(n for i, n in enumerate(x.shape) if i != d)
+            values, idx = b.reshape(values, shape), b.reshape(idx, shape)
+        ind = Tensor._make(idx, b, dt.int64, x.device)
+        ctx.mark_non_differentiable(ind)
+        ctx.save_for_backward(ind)
+        ctx.meta = (x.shape, d, keepdim)
+        return Tensor._make(values, b, x.dtype, x.device), ind
+
+    @staticmethod
+    def backward(ctx, g, g_ind):  # the gradient goes to the selected element of each slice
+        (ind,) = ctx.saved_tensors
+        shape, d, keepdim = ctx.meta
+        if not keepdim:
+            g, ind = g.unsqueeze(d), ind.unsqueeze(d)
+        return g.new_zeros(shape).scatter(d, ind, g), None, None
+
+
+class MinDim(MaxDim):
+    op = "argmin"
+    _backward_name = "MinBackward0"
 
 
 def _minmax_dim(input, dim, keepdim, op):
@@ -204,17 +291,11 @@ def _minmax_dim(input, dim, keepdim, op):
         raise IndexError(
             f"{op}(): Expected reduction dim {d} to have non-zero size."
         )
-    b = input._backend
-    idx = Tensor._make(b.arg_reduce("arg" + op, input._data, d if input.ndim else None, True),
-                       b, dt.int64, input.device)
     if input.ndim == 0:
-        idx = idx.reshape(())
-        return values_indices[op](input.clone(), idx)
-    values = input.gather(d, idx)
-    if not keepdim:
-        values = values.squeeze(d)
-        idx = idx.squeeze(d)
-    return values_indices[op](values, idx)
+        b = input._backend
+        return values_indices[op](input.clone(), Tensor._make(b.full((), 0, dt.int64), b, dt.int64,
+                                                              input.device))
+    return values_indices[op](*(MaxDim if op == "max" else MinDim).apply(input, d, keepdim))
 
 
 def max(input, dim=None, keepdim=False, *, out=None):
@@ -225,7 +306,7 @@ def max(input, dim=None, keepdim=False, *, out=None):
 
         return maximum(input, dim)
     if dim is None:
-        return Amax.apply(input, tuple(range(input.ndim)), False)
+        return _Max.apply(input, tuple(range(input.ndim)), False)
     return _minmax_dim(input, dim, keepdim, "max")
 
 
@@ -235,7 +316,7 @@ def min(input, dim=None, keepdim=False, *, out=None):
 
         return minimum(input, dim)
     if dim is None:
-        return Amin.apply(input, tuple(range(input.ndim)), False)
+        return _Min.apply(input, tuple(range(input.ndim)), False)
     return _minmax_dim(input, dim, keepdim, "min")
 
 
@@ -273,7 +354,7 @@ def argmin(input, dim=None, keepdim=False):
 
 def _logical_reduce(input, dim, keepdim, op):
     b = input._backend
-    axes = wrap_dims(dim, input.ndim, op)
+    axes = _axes(dim, input.ndim, op)
     data = input._data if input.dtype is dt.bool_ else b.binary("ne", input._data, 0)
     out = b.reduce(op, data, axes, keepdim)
     # PyTorch returns uint8 for uint8 input, bool otherwise
@@ -306,6 +387,43 @@ def _correction(unbiased, correction):
     return 1 if unbiased else 0
 
 
+class Var(InternalFunction):
+    """Variance (``std``: its square root) over ``axes`` with Bessel's ``correction``."""
+
+    root = False
+
+    @classmethod
+    def forward(cls, ctx, x, axes, keepdim, correction):
+        b = x._backend
+        n = 1
+        for a in axes:
+            n *= x.shape[a]
+        d = b.binary("sub", x._data, b.reduce("mean", x._data, axes, True))
+        out = b.binary("div", b.reduce("sum", b.binary("mul", d, d), axes, keepdim),
+                       float(builtins_max(n - correction, 0)))
+        if cls.root:
+            out = b.unary("sqrt", out)
+        y = Tensor._make(out, b, x.dtype, x.device)
+        ctx.save_for_backward(x, y if cls.root else None)
+        ctx.meta = (axes, keepdim, n - correction)
+        return y
+
+    @classmethod
+    def backward(cls, ctx, g):  # d var = 2 (x - mean) / (n - c); d std = d var / (2 std)
+        x, y = ctx.saved_tensors
+        axes, keepdim, dof = ctx.meta
+        if cls.root:
+            g = g / (2 * y)
+        if not keepdim:
+            g = g.reshape(_keep_shape(x.shape, axes))
+        scale = 2.0 / dof if dof > 0 else math.inf  # no degrees of freedom: inf/nan, as PyTorch
+        return g * scale * (x - x.mean(axes, keepdim=True)), None, None, None
+
+
+class Std(Var):
+    root = True
+
+
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Variance over ``dim`` with Bessel's ``correction`` (1 by default)."""
     if isinstance(dim, bool):  # var(input, unbiased)
@@ -313,13 +431,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     c = _correction(unbiased, correction)
     if not input.dtype.is_floating_point:
         raise RuntimeError(f"std and var only support floating point and complex dtypes, got {input.dtype.name}")
-    axes = wrap_dims(dim, input.ndim, "var")
-    n = 1
-    for a in axes:
-        n *= input.shape[a]
-    mu = input.mean(axes, keepdim=True)
-    d = input - mu
-    return (d * d).sum(axes, keepdim=keepdim) / builtins_max(n - c, 0)
+    return Var.apply(input, _axes(dim, input.ndim, "var"), keepdim, c)
 
 
 def builtins_max(a, b):
@@ -329,24 +441,28 @@ def builtins_max(a, b):
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     if isinstance(dim, bool):
         unbiased, dim = dim, None
-    return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
+    c = _correction(unbiased, correction)
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f"std and var only support floating point and complex dtypes, got {input.dtype.name}")
+    return Std.apply(input, _axes(dim, input.ndim, "std"), keepdim, c)
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     if isinstance(dim, bool):
         unbiased, dim = dim, None
     return (var(input, dim, unbiased, keepdim, correction=correction),
-            input.mean(wrap_dims(dim, input.ndim, "var_mean"), keepdim=keepdim))
+            input.mean(_axes(dim, input.ndim, "var_mean"), keepdim=keepdim))
 
 
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     if isinstance(dim, bool):
         unbiased, dim = dim, None
     return (std(input, dim, unbiased, keepdim, correction=correction),
-            input.mean(wrap_dims(dim, input.ndim, "std_mean"), keepdim=keepdim))
+            input.mean(_axes(dim, input.ndim, "std_mean"), keepdim=keepdim))
 
 
 class Norm2(InternalFunction):
+    _backward_name = "LinalgVectorNormBackward0"
     @staticmethod
     def forward(ctx, x, axes, keepdim):
         b = x._backend
@@ -380,14 +496,14 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
                 raise RuntimeError("norm(): the nuclear norm is not supported")
             raise RuntimeError(f"norm(): unsupported norm type {p!r}")
         p = 2
-    axes = wrap_dims(dim, input.ndim, "norm")
+    axes = _axes(dim, input.ndim, "norm")
     return vector_norm(input, p, axes, keepdim)
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     if dtype is not None:
         x = x.to(dtype)
-    axes = wrap_dims(dim, x.ndim, "vector_norm")
+    axes = _axes(dim, x.ndim, "vector_norm")
     if ord == 2:
         return Norm2.apply(x, axes, keepdim)
     a = x.abs()
@@ -395,18 +511,25 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
         return amax(a, axes, keepdim)
     if ord == -math.inf:
         return amin(a, axes, keepdim)
-    if ord == 0:
-        return (x != 0).to(x.dtype).sum(axes, keepdim)
+    if ord == 0:  # the count of nonzeros; its gradient is zero
+        return a.sign().sum(axes, keepdim)
     if ord == 1:
         return a.sum(axes, keepdim)
     return (a ** ord).sum(axes, keepdim) ** (1.0 / ord)
 
 
 class LogSumExp(InternalFunction):
+    _backward_name = "LogsumexpBackward0"
     @staticmethod
     def forward(ctx, x, axes, keepdim):
         b = x._backend
-        out = Tensor._make(b.logsumexp(x._data, axes, keepdim), b, x.dtype, x.device)
+        if x.numel() == 0:  # log(0) = -inf over empty slices, as PyTorch
+            shape = tuple(1 if i in axes else n for i, n in enumerate(x.shape)) if keepdim else \
+                tuple(n for i, n in enumerate(x.shape) if i not in axes)
+            data = b.full(shape, -math.inf, x.dtype)
+        else:
+            data = b.logsumexp(x._data, axes, keepdim)
+        out = Tensor._make(data, b, x.dtype, x.device)
         ctx.save_for_backward(x, out)
         ctx.axes = axes
         ctx.keepdim = keepdim
@@ -423,7 +546,7 @@ class LogSumExp(InternalFunction):
 def logsumexp(input, dim=None, keepdim=False):
     if not input.dtype.is_floating_point:
         input = input.to(dt.get_default_dtype())
-    axes = wrap_dims(dim, input.ndim, "logsumexp")
+    axes = _axes(dim, input.ndim, "logsumexp")
     return LogSumExp.apply(input, axes, keepdim)
 
 
@@ -551,7 +674,7 @@ def _sort_indices(input, d, descending, stable):
 def sort(input, dim=-1, descending=False, stable=False, *, out=None):
     d = wrap_dim(dim, input.ndim, "sort")
     idx = _sort_indices(input, d, descending, stable)
-    values = input.gather(d, idx) if input.ndim else input.clone()
+    values = named(input.gather(d, idx), "SortBackward0") if input.ndim else input.clone()
     return values_indices["sort"](values, idx)
 
 
@@ -571,7 +694,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
         raise RuntimeError(f"selected index k out of range (k={k}, size of dim {d} is {n})")
     idx = _sort_indices(input, d, largest, True).narrow(d, 0, k) if input.ndim else \
         _sort_indices(input, d, largest, True)
-    values = input.gather(d, idx) if input.ndim else input.clone()
+    values = named(input.gather(d, idx), "TopkBackward0") if input.ndim else input.clone()
     return values_indices["topk"](values, idx)
 
 
@@ -663,3 +786,44 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     if return_counts:
         res.append(tensor(counts.astype(np.int64), device=input.device))
     return res[0] if len(res) == 1 else tuple(res)
+
+
+# -----------------------------------------------------------------------------
+# counting (not differentiable)
+# -----------------------------------------------------------------------------
+
+
+def bincount(input, weights=None, minlength=0):
+    """How often each value 0..max(input) occurs in the 1-D int tensor ``input`` (summing
+    ``weights`` instead of ones when given)."""
+    from .._creation import zeros
+    from .indexing import index_add
+
+    if input.ndim != 1 or input.dtype.is_floating_point:
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    n = builtins.max(int(input.max().item()) + 1 if input.numel() else 0, minlength)
+    if input.numel() and int(input.min().item()) < 0:
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if weights is None:
+        return index_add(zeros(n, dtype=dt.int64, device=input.device), 0, input,
+                         input.new_ones(input.shape, dtype=dt.int64))
+    w = weights.detach()
+    return index_add(zeros(n, dtype=w.dtype, device=input.device), 0, input, w)
+
+
+def histc(input, bins=100, min=0, max=0):  # noqa: A002
+    """A histogram of ``bins`` equal-width bins over [min, max] (the data's range when both are
+    0); values outside are ignored."""
+    from .._creation import zeros
+    from .indexing import index_add
+
+    x = input.detach().reshape(-1)
+    lo, hi = float(min), float(max)
+    if lo == hi and x.numel():
+        lo, hi = float(x.min().item()), float(x.max().item())
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    keep = x[(x >= lo) & (x <= hi)]
+    idx = ((keep - lo) * (bins / (hi - lo))).floor().to(dt.int64).clamp(0, bins - 1)
+    return index_add(zeros(bins, dtype=input.dtype, device=input.device), 0, idx,
+                     keep.new_ones(keep.shape))

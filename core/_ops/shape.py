@@ -1,7 +1,7 @@
 """Shape ops: views (reshape, permute, expand, squeeze, ...), joins and splits, flips, triangles."""
 from __future__ import annotations
 
-from ._util import InternalFunction, Tensor, check_device, dt, wrap_dim, wrap_dims
+from ._util import InternalFunction, Tensor, check_device, dt, named, wrap_dim, wrap_dims
 
 # =============================================================================
 # view bookkeeping
@@ -20,6 +20,7 @@ def _mark_view(out, src, view_fn):
         prev = src._view_fn
         out._view_fn = None if prev is None else (lambda t, prev=prev: view_fn(prev(t)))
     out._vc = out._base._vc
+    out._view_version = out._vc[0]
     return out
 
 
@@ -55,6 +56,8 @@ def _shape_args(shape):
 
 
 class Reshape(InternalFunction):
+    _backward_name = "ViewBackward0"
+
     @staticmethod
     def forward(ctx, x, shape, must_view):
         b = x._backend
@@ -71,6 +74,8 @@ class Reshape(InternalFunction):
         out = Tensor._make(data, b, x.dtype, x.device)
         if shares:
             _mark_view(out, x, lambda t, s=shape: t.reshape(s))
+        elif ctx.needs_input_grad:
+            ctx._name = "UnsafeViewBackward0"  # PyTorch's name when reshape had to copy
         return out
 
     @staticmethod
@@ -92,6 +97,8 @@ def view(input, *shape):
 
 
 def _alias_view(x):
+    if x._requires_grad:  # an identity view that stays in the graph
+        return Permute.apply(x, tuple(range(x.ndim)))
     out = Tensor._make(x._data, x._backend, x.dtype, x.device)
     return _mark_view(out, x, lambda t: t)
 
@@ -158,13 +165,14 @@ def squeeze(input, dim=None):
     else:
         dims = wrap_dims(dim, input.ndim, "squeeze") if input.ndim else ()
         new = tuple(s for i, s in enumerate(shape) if not (i in dims and s == 1))
-    return reshape(input, new)
+    kind = 0 if dim is None else 2 if isinstance(dim, (tuple, list)) else 1
+    return named(reshape(input, new), f"SqueezeBackward{kind}", input)
 
 
 def unsqueeze(input, dim):
     d = wrap_dim(dim, input.ndim + 1, "unsqueeze")
     shape = tuple(input.shape)
-    return reshape(input, shape[:d] + (1,) + shape[d:])
+    return named(reshape(input, shape[:d] + (1,) + shape[d:]), "UnsqueezeBackward0", input)
 
 
 # =============================================================================
@@ -212,7 +220,7 @@ def transpose(input, dim0, dim1):
     d1 = wrap_dim(dim1, nd, "transpose")
     dims = list(range(nd))
     dims[d0], dims[d1] = dims[d1], dims[d0]
-    return Permute.apply(input, tuple(dims))
+    return named(Permute.apply(input, tuple(dims)), "TransposeBackward0")
 
 
 swapaxes = swapdims = transpose
@@ -222,8 +230,8 @@ def t(input):
     if input.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
     if input.ndim < 2:
-        return _alias_view(input)
-    return transpose(input, 0, 1)
+        return named(_alias_view(input), "TBackward0", input)
+    return named(transpose(input, 0, 1), "TBackward0")
 
 
 def movedim(input, source, destination):
@@ -390,6 +398,7 @@ def clone(input, *, memory_format=None):
 
 
 class Contiguous(InternalFunction):
+    _backward_name = "CloneBackward0"
     @staticmethod
     def forward(ctx, x):
         return Tensor._make(x._backend.ascontiguous(x._data), x._backend, x.dtype, x.device)
@@ -483,7 +492,7 @@ def stack(tensors, dim=0, *, out=None):
                 f"{list(t.shape)} at entry {i}"
             )
     d = wrap_dim(dim, tensors[0].ndim + 1, "stack")
-    return cat([unsqueeze(t, d) for t in tensors], d)
+    return named(cat([unsqueeze(t, d) for t in tensors], d), "StackBackward0", *tensors)
 
 
 def hstack(tensors):
@@ -550,7 +559,9 @@ def select(input, dim, index):
     return input[(slice(None),) * d + (index,)]
 
 
-def split(tensor, split_size_or_sections, dim=0):
+def split(tensor, split_size_or_sections=None, dim=0, *, split_size=None):
+    if split_size_or_sections is None:
+        split_size_or_sections = split_size
     d = wrap_dim(dim, tensor.ndim, "split")
     size = tensor.shape[d]
     if isinstance(split_size_or_sections, int):
@@ -565,10 +576,11 @@ def split(tensor, split_size_or_sections, dim=0):
                 f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's "
                 f"size at dimension {d}), but got split_sizes={sizes}"
             )
+    name = "SplitBackward0" if isinstance(split_size_or_sections, int) else "SplitWithSizesBackward0"
     out = []
     start = 0
     for n in sizes:
-        out.append(narrow(tensor, d, start, n))
+        out.append(named(narrow(tensor, d, start, n), name, tensor))
         start += n
     return tuple(out)
 
@@ -607,7 +619,7 @@ def chunk(input, chunks, dim=0):
 
 def unbind(input, dim=0):
     d = wrap_dim(dim, input.ndim, "unbind")
-    return tuple(select(input, d, i) for i in range(input.shape[d]))
+    return tuple(named(select(input, d, i), "UnbindBackward0") for i in range(input.shape[d]))
 
 
 # =============================================================================
@@ -630,7 +642,7 @@ def repeat(input, *sizes):
     for r, s in zip(sizes, x.shape):
         target += [r, s]
     out = x.reshape(inter).expand(target)
-    return out.reshape(tuple(r * s for r, s in zip(sizes, x.shape)))
+    return named(out.reshape(tuple(r * s for r, s in zip(sizes, x.shape))), "RepeatBackward0", input)
 
 
 def tile(input, dims):
@@ -641,6 +653,10 @@ def tile(input, dims):
 
 
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    if repeats is None:  # repeat_interleave(counts): each index i repeated counts[i] times
+        from .._creation import arange
+
+        return repeat_interleave(arange(input.shape[0], device=input.device), input, 0)
     if dim is None:
         input = input.reshape(-1)
         dim = 0
@@ -673,7 +689,11 @@ class Flip(InternalFunction):
         return g.flip(ctx.dims), None
 
 
-def flip(input, *dims):
+def flip(input, *dims, **kw):
+    if kw:  # flip(x, dims=[0])
+        if set(kw) != {"dims"} or dims:
+            raise TypeError(f"flip() got unexpected keyword arguments {sorted(kw)}")
+        dims = (kw["dims"],)
     dims = _shape_args(dims)
     return Flip.apply(input, tuple(wrap_dim(d, input.ndim, "flip") for d in dims))
 
@@ -688,7 +708,7 @@ def flipud(input):
 
 def roll(input, shifts, dims=None):
     if dims is None:
-        return roll(input.flatten(), shifts, 0).reshape(input.shape)
+        return named(roll(input.flatten(), shifts, 0).reshape(input.shape), "RollBackward0", input)
     shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
     if len(shifts) != len(dims):
@@ -702,7 +722,7 @@ def roll(input, shifts, dims=None):
         s %= n
         if s:
             out = cat([narrow(out, d, n - s, s), narrow(out, d, 0, n - s)], d)
-    return out if out is not input else input.clone()
+    return named(out, "RollBackward0", input) if out is not input else input.clone()
 
 
 def rot90(input, k=1, dims=(0, 1)):
@@ -769,7 +789,7 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
         n = max(0, min(r + offset, c))
         cols = arange(n, device=input.device)
         rows = cols - offset
-    return x[..., rows, cols]
+    return named(x[..., rows, cols], "DiagonalBackward0")
 
 
 def diag(input, diagonal=0):
@@ -807,4 +827,4 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
 
 
 def trace(input):
-    return diagonal(input).sum()
+    return named(diagonal(input).sum(), "TraceBackward0")

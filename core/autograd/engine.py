@@ -98,9 +98,9 @@ def run_backward(tensors, grads, retain_graph, create_graph, inputs=None, accumu
     while stack:
         node = stack.pop()
         for edge in node.next_functions:
-            if edge is None:
-                continue
             nxt = edge[0]
+            if nxt is None:  # (None, 0): an input that needs no gradient
+                continue
             key = id(nxt)
             deps[key] = deps.get(key, 0) + 1
             if key not in seen:
@@ -195,9 +195,9 @@ def run_backward(tensors, grads, retain_graph, create_graph, inputs=None, accumu
             if not retain_graph:
                 node._release()
             for edge, g in zip(edges, grads_in):
-                if edge is None:
-                    continue
                 nxt, nr = edge
+                if nxt is None:
+                    continue
                 nkey = id(nxt)
                 if g is not None:
                     nbuf = buffers.get(nkey)
@@ -273,7 +273,7 @@ def _check_anomaly(node, grads_in):
 def _validate_user_grads(node, grads_in):
     out = []
     for i, (edge, g) in enumerate(zip(node.next_functions, grads_in)):
-        if g is None or edge is None:
+        if g is None or edge[0] is None:
             out.append(g)
             continue
         from .._tensor import Tensor

@@ -44,24 +44,25 @@ class Node:
     and any attribute it sets itself.
     """
 
+    # defaults live on the class so that creating a node (once per recorded op) is cheap
     _fn = None  # the Function subclass; set per instance by apply
-
-    def __init__(self):
-        self._to_save = None
-        self._saved = None
-        self._released = False
-        self._non_diff = None
-        self._dirty = None
-        self._materialize = True
-        self.needs_input_grad = ()
-        self.next_functions = ()
-        self._out_meta = ()
-        self._pre_hooks = None  # {output_nr: [hook]} from Tensor.register_hook
-        self._node_pre_hooks = None
-        self._node_hooks = None
-        self._retain = None  # {output_nr: weakref(tensor)} from Tensor.retain_grad
-        self._trace = None
-        self._seq = 0
+    _to_save = None
+    _saved = None
+    _released = False
+    _had_saved = False
+    _non_diff = None
+    _dirty = None
+    _materialize = True
+    needs_input_grad = ()
+    next_functions = ()
+    _out_meta = ()
+    _pre_hooks = None  # {output_nr: [hook]} from Tensor.register_hook
+    _node_pre_hooks = None
+    _node_hooks = None
+    _retain = None  # {output_nr: weakref(tensor)} from Tensor.retain_grad
+    _trace = None
+    _seq = 0
+    _name = None  # set by composite ops to PyTorch's node name for the whole op (see name())
 
     # ------------------------------------------------------------- ctx API
     def save_for_backward(self, *tensors):
@@ -72,7 +73,9 @@ class Node:
     @property
     def saved_tensors(self):
         if self._released:
-            raise RuntimeError(_RELEASED_MSG)
+            if self._had_saved:
+                raise RuntimeError(_RELEASED_MSG)
+            return ()
         saved = self._saved
         if saved is None:
             return self._to_save or ()
@@ -131,9 +134,13 @@ class Node:
 
     # ------------------------------------------------------------- grad_fn API
     def name(self):
+        if self._name is not None:
+            return self._name
         fn = self._fn
         base = fn.__name__ if fn is not None else type(self).__name__
-        return getattr(fn, "_backward_name", None) or f"{base}Backward0"
+        # PyTorch names built-in nodes "ExpBackward0" and custom Functions' "MyFnBackward"
+        suffix = "Backward0" if fn is None or fn._internal else "Backward"
+        return getattr(fn, "_backward_name", None) or f"{base}{suffix}"
 
     def __repr__(self):
         return f"<{self.name()} object at {hex(id(self))}>"
@@ -160,19 +167,15 @@ class Node:
         return self._metadata
 
     def _release(self):
+        # free the saved tensors; metadata stashed on ctx (shapes, axes) stays, so a node that
+        # saved nothing can be traversed again, as in PyTorch
+        self._had_saved = bool(self._saved or self._to_save)
         self._released = True
         self._saved = None
         self._to_save = None
-        # drop whatever else forward stashed on ctx (arrays, shapes) to free memory
-        keep = _NODE_FIELDS
-        for k in [k for k in self.__dict__ if k not in keep]:
-            del self.__dict__[k]
 
     def _call_backward(self, grads):
         return self._fn.backward(self, *grads)
-
-
-_NODE_FIELDS = frozenset(Node().__dict__) | {"_released", "_metadata", "_fn", "_backward_name"}
 
 
 class _RemovableHandle:
@@ -199,7 +202,6 @@ class AccumulateGrad(Node):
     """The node at a leaf tensor: adds the incoming gradient into ``tensor.grad``."""
 
     def __init__(self, tensor):
-        super().__init__()
         import weakref
 
         self.variable = weakref.ref(tensor)
@@ -253,25 +255,28 @@ class Function(metaclass=FunctionMeta):
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        from .._tensor import Tensor
-
         state = _state
         record = False
         if state.enabled:
             for a in args:
-                if type(a) is Tensor or isinstance(a, Tensor):
-                    if a.requires_grad:
-                        record = True
-                        break
-        ctx = Node()
-        ctx._fn = cls
+                if getattr(a, "_requires_grad", False):
+                    record = True
+                    break
+        node_cls = cls.__dict__.get("_node_cls")
+        if node_cls is None:
+            node_cls = _node_class(cls)
+        ctx = node_cls()
         if not record:
+            if cls._internal:
+                # internal forwards compute on native arrays and record nothing themselves
+                return cls.forward(ctx, *args, **kwargs)
             prev = state.enabled
             state.enabled = False
             try:
                 return cls.forward(ctx, *args, **kwargs)
             finally:
                 state.enabled = prev
+        Tensor = _tensor_cls()
 
         # edges to the inputs' producers, taken before forward may modify an input in place
         needs = []
@@ -282,7 +287,7 @@ class Function(metaclass=FunctionMeta):
                 edges.append(a._grad_edge())
             else:
                 needs.append(False)
-                edges.append(None)
+                edges.append(_NO_EDGE)  # as PyTorch's next_functions: (None, 0)
         ctx.needs_input_grad = tuple(needs)
         ctx.next_functions = tuple(edges)
         state.enabled = False
@@ -337,6 +342,31 @@ class Function(metaclass=FunctionMeta):
                     packed.append((t, t._vc[0]))
             ctx._saved = tuple(packed)
         return outs[0] if single else outs
+
+
+_NO_EDGE = (None, 0)
+def _node_class(fn):
+    """The ``Node`` subclass recording ``fn``, named as PyTorch names its ``grad_fn`` classes
+    (``ExpBackward0`` for built-in ops, ``MyFnBackward`` for a custom Function), so that
+    ``type(y.grad_fn).__name__`` reads as in PyTorch."""
+    node = Node()
+    node._fn = fn
+    name = node.name()
+    node_cls = type(name, (Node,), {"_fn": fn, "__module__": "flambeau.autograd.function"})
+    node_cls.__qualname__ = name
+    type.__setattr__(fn, "_node_cls", node_cls)
+    return node_cls
+
+
+_TENSOR = []
+
+
+def _tensor_cls():
+    if not _TENSOR:
+        from .._tensor import Tensor
+
+        _TENSOR.append(Tensor)
+    return _TENSOR[0]
 
 
 class InternalFunction(Function):

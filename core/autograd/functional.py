@@ -81,3 +81,35 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
                 allow_unused=True)
     res = tuple(r if r is not None else o.new_zeros(o.shape) for r, o in zip(res, outs))
     return _detach(out), (res if isinstance(out, (tuple, list)) else res[0])
+
+
+def vhp(func, inputs, v=None, create_graph=False, strict=False):
+    """``(func(inputs), v^T H)`` for a scalar ``func``, H its Hessian at ``inputs``."""
+    ins = tuple(i.detach().requires_grad_() for i in _tup(inputs))
+    out = func(*ins)
+    if out.numel() != 1:
+        raise RuntimeError(
+            "The function given to hvp/vhp should return a single element Tensor, but it "
+            f"returned a Tensor of {out.numel()} elements")
+    gs = _grad(out, ins, create_graph=True, allow_unused=True)
+    if v is None:
+        if any(i.numel() != 1 for i in ins):
+            raise RuntimeError(
+                "The vector v can only be None if the input to the user-provided function is a "
+                "single Tensor with a single element.")
+        vs = tuple(i.new_ones(i.shape) for i in ins)
+    else:
+        vs = _tup(v)
+    pairs = [(g, vv) for g, vv in zip(gs, vs) if g is not None]
+    res = _grad([g for g, _ in pairs], ins, [vv for _, vv in pairs], create_graph=create_graph,
+                allow_unused=True) if pairs else (None,) * len(ins)
+    res = tuple(r if r is not None else i.new_zeros(i.shape) for r, i in zip(res, ins))
+    if not create_graph:
+        res = tuple(r.detach() for r in res)
+    return _detach(out), (res if isinstance(inputs, (tuple, list)) else res[0])
+
+
+def hvp(func, inputs, v=None, create_graph=False, strict=False):
+    """``(func(inputs), H v)`` for a scalar ``func``; the Hessian of a twice-differentiable
+    function is symmetric, so this is ``vhp``."""
+    return vhp(func, inputs, v, create_graph=create_graph, strict=strict)

@@ -92,6 +92,11 @@ class set_grad_enabled(_DecoratorContextManager):
     def _args(self):
         return (self.mode,)
 
+    def __call__(self, fn):
+        # as a decorator, the mode applies only while fn runs: undo the switch made in __init__
+        _state.enabled = self._prev
+        return super().__call__(fn)
+
     def __enter__(self):
         pass
 
