@@ -183,12 +183,58 @@ def case_cnn_train_step(dev):
     return fns
 
 
+def case_conv2d_grad(dev):
+    """conv2d 3x3, padding 1, 16 -> 32 channels on 64x16x4x4 (the digits CNN's second layer),
+    forward and backward; NumPy: im2col + matmul by hand."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 16, 4, 4)).astype(np.float32)
+    w = rng.standard_normal((32, 16, 3, 3)).astype(np.float32)
+    xf = flambeau.tensor(x, device=dev, requires_grad=True)
+    wf = flambeau.tensor(w, device=dev, requires_grad=True)
+    conv = flambeau.nn.functional.conv2d
+
+    def npy():
+        xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+        v = np.lib.stride_tricks.sliding_window_view(xp, (3, 3), axis=(2, 3))  # N C H W 3 3
+        cols = v.transpose(1, 4, 5, 0, 2, 3).reshape(144, -1)
+        y = w.reshape(32, 144) @ cols
+        g = np.ones_like(y)
+        gw = g @ cols.T
+        dcols = (w.reshape(32, 144).T @ g).reshape(16, 3, 3, 64, 4, 4)
+        gx = np.zeros((64, 16, 6, 6), np.float32)
+        for i in range(3):
+            for j in range(3):
+                gx[:, :, i:i + 4, j:j + 4] += dcols[:, i, j].transpose(1, 0, 2, 3)
+        return gw, gx
+
+    fns = {"flambeau": lambda: conv(xf, wf, padding=1).sum().backward(), "numpy": npy}
+    if torch is not None:
+        tx = torch.from_numpy(x).requires_grad_()
+        tw = torch.from_numpy(w).requires_grad_()
+        fns["torch"] = lambda: torch.nn.functional.conv2d(tx, tw, padding=1).sum().backward()
+    return fns
+
+
+def case_max_pool_grad(dev):
+    """max_pool2d 2x2 on 64x16x8x8, forward and backward."""
+    x = np.random.default_rng(0).standard_normal((64, 16, 8, 8)).astype(np.float32)
+    xf = flambeau.tensor(x, device=dev, requires_grad=True)
+    pool = flambeau.nn.functional.max_pool2d
+    fns = {"flambeau": lambda: pool(xf, 2).sum().backward()}
+    if torch is not None:
+        tx = torch.from_numpy(x).requires_grad_()
+        fns["torch"] = lambda: torch.nn.functional.max_pool2d(tx, 2).sum().backward()
+    return fns
+
+
 CASES = {
     "elementwise add 16x16 (per-op overhead)": case_op_overhead,
     "matmul+tanh+sum fwd/bwd 16x16": case_matmul_small_grad,
     "matmul 512x512": case_matmul_large,
     "MLP 64-128-10 SGD step, batch 64": case_mlp_train_step,
     "digits CNN Adam step, batch 64": case_cnn_train_step,
+    "conv2d 3x3 16->32, 64x16x4x4, fwd+bwd": case_conv2d_grad,
+    "max_pool2d 2x2, 64x16x8x8, fwd+bwd": case_max_pool_grad,
 }
 
 

@@ -18,7 +18,6 @@ import json
 import math
 
 from .. import _dtype as dt
-from ._array_conv import ArrayConvMixin
 from .base import Backend
 
 _UNARY_NAMES = {
@@ -51,6 +50,19 @@ _WARNING_UNARY = frozenset(
 )
 _WARNING_BINARY = frozenset("div floordiv remainder fmod pow atan2 mul".split())
 
+# PyTorch's messages for the failures of LAPACK-backed linear algebra
+_LINALG_ERRORS = {
+    "inv": "linalg.inv: The diagonal element is zero, the inversion could not be completed "
+           "because the input matrix is singular.",
+    "solve": "linalg.solve: The solver failed because the input matrix is singular.",
+    "cholesky": "linalg.cholesky: The factorization could not be completed because the input "
+                "is not positive-definite.",
+    "eigh": "linalg.eigh: The algorithm failed to converge because the input matrix is "
+            "ill-conditioned or has too many repeated eigenvalues.",
+    "svd": "linalg.svd: The algorithm failed to converge because the input matrix is "
+           "ill-conditioned or has too many repeated singular values.",
+}
+
 _BOOL_RESULT = frozenset("eq ne lt le gt ge logical_and logical_or logical_xor".split())
 
 
@@ -67,7 +79,7 @@ class _NativeDtypes(dict):
         raise TypeError(f"backend {self.backend_name!r} does not support dtype {dtype!r}")
 
 
-class ArrayModuleBackend(ArrayConvMixin, Backend):
+class ArrayModuleBackend(Backend):
     """All primitives of ``Backend`` implemented over the array namespace ``xp``."""
 
     name = "array-module"
@@ -139,18 +151,22 @@ class ArrayModuleBackend(ArrayConvMixin, Backend):
         return self.xp.from_dlpack(obj)
 
     # ------------------------------------------------------------------ elementwise
+    def _call_quiet(self, fn, *args, **kwargs):
+        """``fn(*args, **kwargs)`` with floating-point warnings silenced; a backend may override
+        it with something cheaper than entering ``self._quiet()`` (it runs once per op)."""
+        with self._quiet():
+            return fn(*args, **kwargs)
+
     def unary(self, op, x):
         if op in _WARNING_UNARY:
-            with self._quiet():
-                out = self._unary[op](x)
+            out = self._call_quiet(self._unary[op], x)
         else:
             out = self._unary[op](x)
         return out if type(out) is self._ndarray else self.xp.asarray(out)
 
     def binary(self, op, a, b):
         if op in _WARNING_BINARY:
-            with self._quiet():
-                out = self._binary[op](a, b)
+            out = self._call_quiet(self._binary[op], a, b)
         else:
             out = self._binary[op](a, b)
         if op not in _BOOL_RESULT and out.dtype != a.dtype:
@@ -158,8 +174,7 @@ class ArrayModuleBackend(ArrayConvMixin, Backend):
         return out if type(out) is self._ndarray else self.xp.asarray(out)
 
     def binary_inplace(self, op, a, b):
-        with self._quiet():
-            self._binary[op](a, b, out=a, casting="unsafe")
+        self._call_quiet(self._binary[op], a, b, out=a, casting="unsafe")
         return a
 
     def where(self, cond, a, b):
@@ -257,6 +272,31 @@ class ArrayModuleBackend(ArrayConvMixin, Backend):
     def matmul(self, a, b):
         return self._arr(self.xp.matmul(a, b))
 
+    def linalg(self, op, *arrays, **params):
+        """``Backend.linalg`` over ``xp.linalg`` (LAPACK for NumPy, cuSOLVER for CuPy)."""
+        from .base import LinAlgError
+
+        la = self.xp.linalg
+        try:
+            with self._quiet():
+                if op == "svdvals":
+                    return self._arr(la.svd(arrays[0], compute_uv=False))
+                if op == "svd":
+                    return tuple(la.svd(arrays[0], full_matrices=params.get("full_matrices", True)))
+                if op == "qr":
+                    return tuple(la.qr(arrays[0], mode=params.get("mode", "reduced")))
+                if op in ("eigh", "eigvalsh"):
+                    out = getattr(la, op)(arrays[0], UPLO=params.get("uplo", "L"))
+                    return tuple(out) if op == "eigh" else out
+                if op == "slogdet":
+                    sign, logabs = la.slogdet(arrays[0])
+                    return self._arr(sign), self._arr(logabs)
+                if op in ("inv", "solve", "det", "cholesky"):
+                    return self._arr(getattr(la, op)(*arrays))
+        except la.LinAlgError as exc:
+            raise LinAlgError(_LINALG_ERRORS.get(op, f"linalg.{op}: {exc}")) from None
+        return super().linalg(op, *arrays, **params)
+
     def einsum(self, equation, *operands):
         """Faster path for ``flambeau.einsum`` forward (optional; core has a composite)."""
         return self._arr(self.xp.einsum(equation, *operands, optimize=True))
@@ -320,6 +360,20 @@ class ArrayModuleBackend(ArrayConvMixin, Backend):
         return tuple(i.astype(self._int64, copy=False) for i in self.xp.nonzero(x))
 
     # ------------------------------------------------------------------ composites with xp fast paths
+    # composites over inf/NaN-prone arithmetic (fully masked rows give -inf - -inf): NumPy
+    # would warn where PyTorch is silent
+    def softmax(self, x, axis):
+        with self._quiet():
+            return super().softmax(x, axis)
+
+    def log_softmax(self, x, axis):
+        with self._quiet():
+            return super().log_softmax(x, axis)
+
+    def logsumexp(self, x, axes, keepdims):
+        with self._quiet():
+            return super().logsumexp(x, axes, keepdims)
+
     def tril(self, x, k):
         return self.xp.tril(x, k)
 
@@ -332,7 +386,9 @@ class ArrayModuleBackend(ArrayConvMixin, Backend):
         out = self.xp.clip(x, lo, hi)
         return out if out.dtype == x.dtype else out.astype(x.dtype)
 
-    # im2col, conv*, max_pool*, avg_pool*: strided-view fast paths in ``_array_conv.py``
+    # im2col, conv*, max_pool*, avg_pool*: the defaults of ``ConvComposites``; a backend adds the
+    # strided-view fast paths of ``ArrayConvMixin`` (``_array_conv.py``) by mixing it in, as
+    # the NumPy backend does
 
     # ------------------------------------------------------------------ random
     def generator(self, seed):

@@ -30,6 +30,7 @@ Conventions for every method:
 from __future__ import annotations
 
 from .. import _dtype as dt
+from ._conv import ConvComposites
 
 #: elementwise one-input ops ``unary`` must implement; floating inputs keep their dtype,
 #: ``isnan``/``isinf``/``isfinite``/``logical_not`` return bool, ``neg``/``abs``/``sign``/
@@ -53,8 +54,16 @@ BINARY_OPS = frozenset(
 #: ``all``/``any`` give bool, ``max``/``min`` keep the dtype, ``mean`` is only asked of floats.
 REDUCE_OPS = frozenset("sum prod max min all any mean".split())
 
+#: the decompositions and solvers of the optional method ``Backend.linalg``
+LINALG_OPS = frozenset("inv solve det slogdet cholesky qr svd svdvals eigh eigvalsh".split())
 
-class Backend:
+
+class LinAlgError(RuntimeError):
+    """Raised by ``Backend.linalg`` when its input is singular, not positive-definite, or a
+    decomposition did not converge (``flambeau.linalg.LinAlgError``, as ``torch.linalg``'s)."""
+
+
+class Backend(ConvComposites):
     """Abstract base of every backend. Subclass it, implement the primitives, register it.
 
     A backend instance serves one concrete device (``self.device``), such as ``cpu`` or
@@ -180,6 +189,38 @@ class Backend:
         promoted and squeezed). Both operands share a dtype."""
         raise NotImplementedError
 
+    def linalg(self, op, *arrays, **params):
+        """Optional: the matrix decomposition or solver ``op`` (one of ``LINALG_OPS``), batched
+        over leading dims, for ``flambeau.linalg``. Only float32 and float64 are asked; results
+        keep the input dtype. A backend without it raises NotImplementedError, which
+        ``flambeau.linalg`` reports naming the backend; everything else works without it.
+
+        * ``"inv"(a)``: the inverse of square ``a`` (``..., n, n``).
+        * ``"solve"(a, b)``: ``x`` with ``a @ x == b``; ``b`` is ``(..., n, k)`` and its batch
+          dims equal ``a``'s (core broadcasts first).
+        * ``"det"(a)``: the determinants, shape ``...``.
+        * ``"slogdet"(a)``: ``(sign, logabsdet)``, each of shape ``...`` (sign 0 and logabsdet
+          ``-inf`` for singular matrices).
+        * ``"cholesky"(a)``: the lower factor ``L`` with ``L @ L^T == a`` (only the lower
+          triangle of ``a`` is read).
+        * ``"qr"(a, mode)``: ``(q, r)`` of ``(..., m, n)`` input; ``mode`` is ``"reduced"``
+          (``q`` is ``m x k``, ``k = min(m, n)``) or ``"complete"`` (``q`` is ``m x m``).
+        * ``"svd"(a, full_matrices)``: ``(u, s, vh)`` with ``s`` descending.
+        * ``"svdvals"(a)``: ``s`` alone, descending.
+        * ``"eigh"(a, uplo)``: ``(w, v)`` of a symmetric matrix given by its lower (``uplo="L"``)
+          or upper triangle, eigenvalues ascending, eigenvectors in the columns of ``v``.
+        * ``"eigvalsh"(a, uplo)``: ``w`` alone.
+
+        Singular input to ``inv``/``solve`` and non-positive-definite input to ``cholesky``
+        raise ``LinAlgError`` (of this module). The signs of eigen- and singular vectors are
+        the backend's (LAPACK's, for the NumPy backend, as in PyTorch on the CPU).
+        """
+        raise NotImplementedError(
+            f"backend {self.name!r} ({type(self).__module__}.{type(self).__qualname__}) does not "
+            f"implement the optional linear-algebra method linalg({op!r}); flambeau.linalg "
+            "decompositions and solvers are not available on its device"
+        )
+
     # ------------------------------------------------------------------
     # shape and memory
     # ------------------------------------------------------------------
@@ -296,6 +337,25 @@ class Backend:
         e = self.unary("exp", self.binary("sub", x, m))
         return self.binary("div", e, self.reduce("sum", e, (axis,), True))
 
+    def layer_norm(self, x, weight, bias, axes, eps):
+        """Normalise ``x`` over ``axes`` (tuple of ints) to zero mean and unit (biased)
+        variance, then scale by ``weight`` and shift by ``bias`` (arrays broadcastable to ``x``,
+        or None). Serves layer, batch and group norm (which differ only in ``axes``).
+
+        Returns ``(y, mean, rstd)`` where ``mean`` and ``rstd = 1/sqrt(var + eps)`` keep the
+        reduced axes with size 1; backward and the running statistics use them.
+        """
+        mean = self.reduce("mean", x, axes, True)
+        xc = self.binary("sub", x, mean)
+        var = self.reduce("mean", self.binary("mul", xc, xc), axes, True)
+        rstd = self.unary("rsqrt", self.binary("add", var, eps))
+        y = self.binary("mul", xc, rstd)
+        if weight is not None:
+            y = self.binary("mul", y, weight)
+        if bias is not None:
+            y = self.binary("add", y, bias)
+        return y, mean, rstd
+
     def log_softmax(self, x, axis):
         """``x - logsumexp(x)`` along ``axis``, computed stably."""
         m = self.reduce("max", x, (axis,), True)
@@ -327,95 +387,140 @@ class Backend:
         c = self.reshape(self.arange(0, cols, 1, dt.int64), (1, cols))
         return self.binary("le", self.binary("sub", c, r), k)
 
-    def im2col(self, x, kernel, stride, padding, dilation):
-        """Unfold sliding windows of an ``(N, C, *spatial)`` array (1, 2 or 3 spatial dims).
+    # convolution, unfold/fold and pooling composites (im2col, col2im, conv, conv_input_grad,
+    # conv_weight_grad, max_pool, avg_pool, ...) are inherited from ``ConvComposites`` in
+    # ``_conv.py``, with their documentation.
 
-        ``padding`` is ``((before, after), ...)`` per spatial dim (zeros). Returns an array of
-        shape ``(N, C, *kernel, *out_spatial)``; core reshapes it for one matmul.
-        """
-        nsp = len(kernel)
-        if any(b or a for b, a in padding):
-            x = self.pad(x, ((0, 0), (0, 0)) + tuple(padding), 0)
-        n, c = x.shape[:2]
-        size = x.shape[2:]
-        out = tuple(
-            (size[i] - dilation[i] * (kernel[i] - 1) - 1) // stride[i] + 1 for i in range(nsp)
-        )
-        cols = self.empty((n, c) + tuple(kernel) + out, self.dtype_of(x))
-        import itertools
+    # ------------------------------------------------------------------
+    # optimizer updates, in place on the parameter and state arrays (flambeau.optim calls them).
+    # Each follows the operation order of PyTorch's single-tensor (foreach=False) update, so
+    # results agree to rounding (PyTorch's CPU kernels fuse multiply-adds; these cannot).
+    # ``grad`` is only read. float16 arrays are updated through float32 copies, as PyTorch
+    # computes half-precision ops in float32 with float32 scalars. Temporaries are never
+    # updated in place: NumPy gives 0-d results as scalars, which cannot be written into.
+    # ------------------------------------------------------------------
+    def _step_in_float32(self, step_fn, param, grad, states, *args):
+        up = [None if a is None else self.astype(a, dt.float32) for a in (param, *states)]
+        step_fn(up[0], self.astype(grad, dt.float32), *up[1:], *args)
+        for a, u in zip((param, *states), up):
+            if a is not None:
+                self.setitem(a, (Ellipsis,), self.astype(u, dt.float16))
 
-        for offs in itertools.product(*(range(k) for k in kernel)):
-            src = (slice(None), slice(None)) + tuple(
-                slice(o * dilation[i], o * dilation[i] + stride[i] * (out[i] - 1) + 1, stride[i])
-                for i, o in enumerate(offs)
-            )
-            dst = (slice(None), slice(None)) + offs + (slice(None),) * nsp
-            self.setitem(cols, dst, self.getitem(x, src))
-        return cols
+    def _lerp_inplace(self, a, b, w):
+        """``a += w * (b - a)`` in place, in PyTorch's two-sided form (exact at ``w`` = 0, 1)."""
+        diff = self.binary("sub", b, a)
+        if w < 0.5:
+            self.binary_inplace("add", a, self.binary("mul", diff, w))
+        else:
+            self.setitem(a, (Ellipsis,), self.binary("sub", b, self.binary("mul", diff, 1 - w)))
 
-    def col2im(self, cols, size, kernel, stride, padding, dilation):
-        """The adjoint of ``im2col``: sum the windows of ``cols`` (``(N, C, *kernel, *out)``)
-        back into an ``(N, C, *size)`` array, overlapping windows adding up."""
-        import itertools
-
-        nsp = len(kernel)
-        n, c = cols.shape[:2]
-        out = cols.shape[2 + nsp:]
-        padded = tuple(size[i] + padding[i][0] + padding[i][1] for i in range(nsp))
-        x = self.full((n, c) + padded, 0, self.dtype_of(cols))
-        for offs in itertools.product(*(range(k) for k in kernel)):
-            dst = (slice(None), slice(None)) + tuple(
-                slice(o * dilation[i], o * dilation[i] + stride[i] * (out[i] - 1) + 1, stride[i])
-                for i, o in enumerate(offs)
-            )
-            src = (slice(None), slice(None)) + offs + (slice(None),) * nsp
-            view = self.getitem(x, dst)
-            self.binary_inplace("add", view, self.getitem(cols, src))
-        crop = (slice(None), slice(None)) + tuple(
-            slice(padding[i][0], padding[i][0] + size[i]) for i in range(nsp)
-        )
-        return self.getitem(x, crop)
-
-    # optimizer updates: written over the primitives, in place on parameter and state arrays
     def sgd_step(self, param, grad, buf, lr, momentum, dampening, nesterov, weight_decay,
                  maximize, first_step):
-        """One SGD update in place on ``param`` (and the momentum ``buf``, may be None)."""
+        """One SGD update (``flambeau.optim.SGD``), in place on ``param`` and ``buf``.
+
+        ``g = ±grad + weight_decay * param``; with ``momentum``, ``buf = g`` on the
+        ``first_step`` and ``buf = momentum * buf + (1 - dampening) * g`` after, then
+        ``g = g + momentum * buf`` (``nesterov``) or ``g = buf``; finally ``param -= lr * g``.
+        ``buf`` has ``param``'s shape and dtype, or is None when ``momentum`` is 0. Returns None.
+        """
+        if self.dtype_of(param) is dt.float16:
+            return self._step_in_float32(self.sgd_step, param, grad, (buf,), lr, momentum,
+                                         dampening, nesterov, weight_decay, maximize, first_step)
         if maximize:
             grad = self.unary("neg", grad)
-        if weight_decay:
+        if weight_decay != 0:
             grad = self.binary("add", grad, self.binary("mul", param, weight_decay))
-        if momentum:
+        if momentum != 0:
             if first_step:
                 self.setitem(buf, (Ellipsis,), grad)
             else:
                 self.binary_inplace("mul", buf, momentum)
-                self.binary_inplace("add", buf, self.binary("mul", grad, 1 - dampening))
+                self.binary_inplace("add", buf, grad if dampening == 0 else
+                                    self.binary("mul", grad, 1 - dampening))
             grad = self.binary("add", grad, self.binary("mul", buf, momentum)) if nesterov else buf
         self.binary_inplace("sub", param, self.binary("mul", grad, lr))
 
     def adam_step(self, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, beta1, beta2,
                   eps, weight_decay, decoupled, amsgrad, maximize):
-        """One Adam/AdamW update in place on ``param`` and its state arrays.
+        """One Adam/AdamW update (``flambeau.optim.Adam``), in place on ``param`` and the state.
 
-        ``decoupled`` selects AdamW's weight decay (``param *= 1 - lr*wd``); otherwise the decay
-        is added to the gradient (Adam's L2 penalty). ``step`` counts from 1.
+        ``step`` is the step number counting from 1 (a float). With ``decoupled`` (AdamW)
+        ``param *= 1 - lr * weight_decay``; otherwise ``g = ±grad + weight_decay * param``.
+        ``m = lerp(m, g, 1 - beta1)``, ``v = beta2 * v + (1 - beta2) * g * g``; with
+        ``amsgrad`` ``vmax = max(vmax, v)`` is used for ``v`` (``max_exp_avg_sq`` is None
+        otherwise). ``param += -lr / (1 - beta1^step) * m / (sqrt(v) / sqrt(1 - beta2^step) + eps)``.
         """
+        if self.dtype_of(param) is dt.float16:
+            return self._step_in_float32(
+                self.adam_step, param, grad, (exp_avg, exp_avg_sq, max_exp_avg_sq), step, lr,
+                beta1, beta2, eps, weight_decay, decoupled, amsgrad, maximize)
         if maximize:
             grad = self.unary("neg", grad)
-        if weight_decay:
+        if weight_decay != 0:
             if decoupled:
                 self.binary_inplace("mul", param, 1 - lr * weight_decay)
             else:
                 grad = self.binary("add", grad, self.binary("mul", param, weight_decay))
-        self.binary_inplace("mul", exp_avg, beta1)
-        self.binary_inplace("add", exp_avg, self.binary("mul", grad, 1 - beta1))
+        self._lerp_inplace(exp_avg, grad, 1 - beta1)
         self.binary_inplace("mul", exp_avg_sq, beta2)
-        self.binary_inplace("add", exp_avg_sq, self.binary("mul", self.binary("mul", grad, grad), 1 - beta2))
-        bias1 = 1 - beta1 ** step
-        bias2 = 1 - beta2 ** step
-        second = exp_avg_sq
+        self.binary_inplace("add", exp_avg_sq, self.binary("mul", self.binary("mul", grad, 1 - beta2), grad))
         if amsgrad:
             self.setitem(max_exp_avg_sq, (Ellipsis,), self.binary("maximum", max_exp_avg_sq, exp_avg_sq))
-            second = max_exp_avg_sq
-        denom = self.binary("add", self.binary("div", self.unary("sqrt", second), bias2 ** 0.5), eps)
-        self.binary_inplace("sub", param, self.binary("mul", self.binary("div", exp_avg, denom), lr / bias1))
+            exp_avg_sq = max_exp_avg_sq
+        denom = self.binary("div", self.unary("sqrt", exp_avg_sq), (1 - beta2 ** step) ** 0.5)
+        denom = self.binary("add", denom, eps)
+        update = self.binary("mul", exp_avg, -(lr / (1 - beta1 ** step)))
+        self.binary_inplace("add", param, self.binary("div", update, denom))
+
+    def rmsprop_step(self, param, grad, square_avg, grad_avg, momentum_buffer, lr, alpha, eps,
+                     weight_decay, momentum, centered, maximize):
+        """One RMSprop update (``flambeau.optim.RMSprop``), in place on ``param`` and the state.
+
+        ``g = ±grad + weight_decay * param``; ``s = alpha * s + (1 - alpha) * g * g``; with
+        ``centered`` ``a = lerp(a, g, 1 - alpha)`` and ``avg = sqrt(s - a * a) + eps``, else
+        ``avg = sqrt(s) + eps``. With ``momentum > 0`` ``buf = momentum * buf + g / avg`` and
+        ``param -= lr * buf``, else ``param -= lr * g / avg``. ``grad_avg`` and
+        ``momentum_buffer`` are None when unused.
+        """
+        if self.dtype_of(param) is dt.float16:
+            return self._step_in_float32(
+                self.rmsprop_step, param, grad, (square_avg, grad_avg, momentum_buffer), lr,
+                alpha, eps, weight_decay, momentum, centered, maximize)
+        if maximize:
+            grad = self.unary("neg", grad)
+        if weight_decay != 0:
+            grad = self.binary("add", grad, self.binary("mul", param, weight_decay))
+        self.binary_inplace("mul", square_avg, alpha)
+        self.binary_inplace("add", square_avg, self.binary("mul", self.binary("mul", grad, 1 - alpha), grad))
+        if centered:
+            self._lerp_inplace(grad_avg, grad, 1 - alpha)
+            avg = self.unary("sqrt", self.binary("sub", square_avg, self.binary("mul", grad_avg, grad_avg)))
+        else:
+            avg = self.unary("sqrt", square_avg)
+        avg = self.binary("add", avg, eps)
+        if momentum > 0:
+            self.binary_inplace("mul", momentum_buffer, momentum)
+            self.binary_inplace("add", momentum_buffer, self.binary("div", grad, avg))
+            self.binary_inplace("add", param, self.binary("mul", momentum_buffer, -lr))
+        else:
+            self.binary_inplace("add", param, self.binary("div", self.binary("mul", grad, -lr), avg))
+
+    def adagrad_step(self, param, grad, state_sum, step, lr, lr_decay, weight_decay, eps,
+                     maximize):
+        """One Adagrad update (``flambeau.optim.Adagrad``), in place on ``param`` and ``state_sum``.
+
+        ``g = ±grad + weight_decay * param``; ``sum += g * g``;
+        ``param -= lr / (1 + (step - 1) * lr_decay) * g / (sqrt(sum) + eps)``, ``step`` counting
+        from 1.
+        """
+        if self.dtype_of(param) is dt.float16:
+            return self._step_in_float32(self.adagrad_step, param, grad, (state_sum,), step, lr,
+                                         lr_decay, weight_decay, eps, maximize)
+        if maximize:
+            grad = self.unary("neg", grad)
+        if weight_decay != 0:
+            grad = self.binary("add", grad, self.binary("mul", param, weight_decay))
+        clr = lr / (1 + (step - 1) * lr_decay)
+        self.binary_inplace("add", state_sum, self.binary("mul", grad, grad))
+        std = self.binary("add", self.unary("sqrt", state_sum), eps)
+        self.binary_inplace("add", param, self.binary("div", self.binary("mul", grad, -clr), std))

@@ -14,7 +14,7 @@ __all__ = ["Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d"]
 
 class Upsample(Module):
     """Resamples its input with ``F.interpolate`` (modes 'nearest', 'nearest-exact', 'linear',
-    'bilinear', 'trilinear', 'area'), as ``torch.nn.Upsample``."""
+    'bilinear', 'bicubic', 'trilinear', 'area'), as ``torch.nn.Upsample``."""
 
     def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None,
                  recompute_scale_factor=None):
