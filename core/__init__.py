@@ -228,6 +228,30 @@ Tensor.relu_ = relu_
 Tensor.softmax = softmax
 Tensor.log_softmax = log_softmax
 
+# ``flambeau.mul(a, b, out=c)`` writes into ``c`` (operators and methods stay unwrapped)
+from ._ops import _out  # noqa: E402
+
+_out.install(globals())
+_out.install(vars(linalg))
+
+# smaller parts of PyTorch's API: Tensor methods and namespace functions defined only where no
+# op module defines them (``allclose``, ``mode``, ``unfold``, ``isin``, windows, switches, ...)
+from ._ops import compat as _compat  # noqa: E402
+from . import _namespace  # noqa: E402
+
+_compat.install()
+for _name in _compat.NAMESPACE:
+    globals().setdefault(_name, getattr(_compat, _name))
+_namespace.install(globals())
+del _name
+
+
+def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
+    """``torch.vmap``: see ``flambeau.func.vmap``."""
+    from .func import vmap as _vmap
+
+    return _vmap(func, in_dims, out_dims, randomness, chunk_size=chunk_size)
+
 
 def __getattr__(name):
     # heavy or optional subpackages load on first use
@@ -238,6 +262,6 @@ def __getattr__(name):
 
         return hookimpl
     if name in ("nn", "optim", "utils", "testing", "serialization", "cuda", "random", "return_types",
-                "examples"):
+                "examples", "func", "jit", "distributions", "special"):
         return importlib.import_module(f"flambeau.{name}")
     raise AttributeError(f"module 'flambeau' has no attribute {name!r}")

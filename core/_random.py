@@ -168,6 +168,8 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
 def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
              pin_memory=False):
     """A random permutation of ``0..n-1``."""
+    if n < 0:
+        raise RuntimeError(f"n must be non-negative, got{n}")
     backend = _backend_for(device)
     data = backend.random_permutation(_gen_state(generator, backend), int(n))
     dtype = dtype or dt.int64

@@ -39,6 +39,15 @@ KNOWN_BACKENDS = {
 DEFAULT_INDEX = {"cuda": 0}
 
 
+class CudaUnavailableError(RuntimeError, AssertionError):
+    """No usable backend for ``cuda``: a RuntimeError, as every registry error, that is also
+    the AssertionError PyTorch raises for CUDA use in a build without CUDA (``x.cuda()``)."""
+
+
+def _unavailable(device_type):
+    return CudaUnavailableError if device_type == "cuda" else RuntimeError
+
+
 @dataclass(frozen=True)
 class BackendStatus:
     """One row of ``flambeau.backends.status()``."""
@@ -308,7 +317,7 @@ class Registry:
         candidates = self.candidates(device_type)
         if not candidates:
             broken = list(self.broken.values())
-            raise RuntimeError(self._no_backend_message(device_type)) from (
+            raise _unavailable(device_type)(self._no_backend_message(device_type)) from (
                 broken[0].error if broken else None
             )
         available, reasons, first_exc = [], [], None
@@ -320,7 +329,7 @@ class Registry:
                 reasons.append(f"{entry.origin()}: {reason}")
                 first_exc = first_exc or exc
         if not available:
-            raise RuntimeError(
+            raise _unavailable(device_type)(
                 f"no available backend for device type {device_type!r}:\n  "
                 + "\n  ".join(reasons)
             ) from first_exc

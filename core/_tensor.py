@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from . import _dtype as dt
 from ._device import device as _device_cls
+from .autograd.engine import backward as _autograd_backward
 from .autograd.function import AccumulateGrad
 from .autograd.grad_mode import _state as _grad_state
 
@@ -264,9 +265,7 @@ class Tensor:
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate the gradient of this tensor into the leaves' ``.grad``."""
-        from .autograd.engine import backward
-
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        _autograd_backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def register_hook(self, hook):
         """Run ``hook(grad)`` when this tensor's gradient is computed; it may return a
@@ -380,9 +379,13 @@ class Tensor:
         return bool(self.item())
 
     def __float__(self):
+        if self.numel() != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
         return float(self.item())
 
     def __int__(self):
+        if self.numel() != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
         return int(self.item())
 
     def __index__(self):
@@ -451,12 +454,7 @@ class Tensor:
         return repr(self)
 
     # ------------------------------------------------------------------ devices and dtypes
-    def to(self, *args, **kwargs):
-        """Convert dtype and/or device: ``to(dtype)``, ``to(device)``, ``to(device, dtype)``,
-        ``to(other)``; returns ``self`` when nothing changes (unless ``copy=True``)."""
-        from ._ops.convert import to
-
-        return to(self, *args, **kwargs)
+    # to(): installed by _ops (flambeau._ops.convert.to)
 
     def cpu(self):
         return self.to("cpu")

@@ -176,6 +176,43 @@ def is_available(device_type: str) -> bool:
     return _registry().is_available(device_type)
 
 
+# ---------------------------------------------------------------------------
+# PyTorch's ``torch.backends.<library>`` switches, for scripts that set or read them. They
+# hold plain attributes (a CUDA backend may read them); nothing is imported.
+# ---------------------------------------------------------------------------
+class _LibraryFlags:
+    """Settable flags of one accelerator library, as ``torch.backends.cudnn``."""
+
+    def __init__(self, name, device_type, **flags):
+        self._name = name
+        self._device_type = device_type
+        self.__dict__.update(flags)
+
+    def is_available(self):
+        """Whether a backend for this library's device type is available (``False`` without
+        one; never imports the library itself)."""
+        return self._device_type is not None and is_available(self._device_type)
+
+    def is_built(self):
+        return self.is_available()
+
+    def version(self):
+        return None
+
+    def __repr__(self):
+        flags = {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+        return f"<flambeau.backends.{self._name} {flags}>"
+
+
+cudnn = _LibraryFlags("cudnn", "cuda", enabled=True, benchmark=False, deterministic=False,
+                      allow_tf32=True)
+mps = _LibraryFlags("mps", "mps")
+cuda = _LibraryFlags("cuda", "cuda", matmul=_LibraryFlags("cuda.matmul", None, allow_tf32=False,
+                                                          allow_fp16_reduced_precision_reduction=True))
+mkl = _LibraryFlags("mkl", None)
+openmp = _LibraryFlags("openmp", None)
+
+
 def _registry():
     from . import _registry as module
 

@@ -30,7 +30,8 @@ from ._functions import normalization as _norm
 
 def linear(input, weight, bias=None):
     """``input @ weight.T + bias``; ``weight`` is ``(out_features, in_features)``."""
-    if input.ndim == 0 or weight.ndim != 2:
+    xs, ws = input._data.shape, weight._data.shape  # (native shapes: cheap on this hot path)
+    if not xs or len(ws) != 2:
         if weight.ndim == 1:
             out = input.matmul(weight)
             return out + bias if bias is not None else out
@@ -38,7 +39,7 @@ def linear(input, weight, bias=None):
             f"linear(): expected a 2-D weight and an input with at least 1 dim, got input "
             f"{list(input.shape)} and weight {list(weight.shape)}"
         )
-    if input.shape[-1] != weight.shape[1]:
+    if xs[-1] != ws[1]:
         lead = list(input.shape[:-1]) or [1]
         raise RuntimeError(
             f"mat1 and mat2 shapes cannot be multiplied ({math.prod(lead)}x{input.shape[-1]} "
@@ -49,11 +50,15 @@ def linear(input, weight, bias=None):
             f"mat1 and mat2 must have the same dtype, but got {input.dtype.name} and "
             f"{weight.dtype.name}"
         )
-    if input.device != weight.device:
+    if input.device is not weight.device and input.device != weight.device:
         raise RuntimeError(
             f"Expected all tensors to be on the same device, but found at least two devices, "
             f"{input.device} and {weight.device}!"
         )
+    if len(xs) == 2:  # PyTorch's node names: addmm with a bias, mm without
+        if bias is not None:
+            return _lin.Addmm.apply(bias, input, weight)
+        return _named(_lin.Linear.apply(input, weight, None), "MmBackward0", input)
     return _lin.Linear.apply(input, weight, bias)
 
 
@@ -131,6 +136,14 @@ def celu(input, alpha=1.0, inplace=False):
                           "celu_", inplace)
 
 
+def selu_(input):
+    return selu(input, True)
+
+
+def celu_(input, alpha=1.0):
+    return celu(input, alpha, True)
+
+
 def gelu(input, approximate="none"):
     """``x * Phi(x)`` (``approximate='none'``) or its tanh approximation (``'tanh'``)."""
     if approximate not in ("none", "tanh"):
@@ -195,6 +208,10 @@ def hardshrink(input, lambd=0.5):
 def threshold(input, threshold, value, inplace=False):
     return _maybe_inplace(input, lambda x: flambeau.where(x > threshold, x, value), "threshold_",
                           inplace)
+
+
+def threshold_(input, threshold, value):
+    return globals()["threshold"](input, threshold, value, True)  # the argument shadows it
 
 
 def prelu(input, weight):
@@ -264,8 +281,8 @@ def _check_p(p):
 
 def _dropout_mask(input, shape, p):
     with flambeau.no_grad():
-        keep = flambeau.rand(shape, dtype=input.dtype if input.dtype.is_floating_point
-                             else dt.float32, device=input.device) >= p
+        # PyTorch's noise.bernoulli_(1 - p): a float64 uniform below 1 - p keeps the element
+        keep = flambeau.rand(shape, dtype=dt.float64, device=input.device) < 1 - p
         return keep.to(input.dtype) * (0.0 if p == 1 else 1.0 / (1.0 - p))
 
 
@@ -318,7 +335,7 @@ def alpha_dropout(input, p=0.5, training=False, inplace=False):
     a = ((1 - p) * (1 + p * alpha * alpha)) ** -0.5
     b = -a * alpha * p
     with flambeau.no_grad():
-        keep = (flambeau.rand(tuple(input.shape), dtype=input.dtype, device=input.device) >= p)
+        keep = (flambeau.rand(tuple(input.shape), dtype=dt.float64, device=input.device) < 1 - p)
         keep = keep.to(input.dtype)
     return (input * keep + alpha * (1 - keep)) * a + b
 
@@ -650,6 +667,13 @@ def _reduce(loss, reduction):
     raise ValueError(f"{reduction} is not a valid value for reduction")
 
 
+def _named(loss, name, *inputs):
+    """Give a loss computed in several steps the single node name PyTorch's loss has."""
+    from flambeau._ops._util import named
+
+    return named(loss, name, *inputs)
+
+
 def _check_target_size(input, target, op):
     if tuple(target.shape) != tuple(input.shape):
         warnings.warn(
@@ -663,6 +687,13 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     """Mean squared error ``(input - target)^2``."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_target_size(input, target, "mse_loss")
+    if weight is None and reduction in ("mean", "sum", "none"):
+        if tuple(input.shape) != tuple(target.shape):
+            input, target = flambeau.broadcast_tensors(input, target)
+        if target.dtype is not input.dtype:
+            dtype = flambeau.promote_types(input.dtype, target.dtype)
+            input, target = input.to(dtype), target.to(dtype)
+        return _loss.MseLoss.apply(input, target, reduction)
     d = input - target
     loss = d * d
     if weight is not None:
@@ -691,7 +722,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     if beta == 0:
         return _reduce(ad, reduction)
     loss = flambeau.where(ad < beta, 0.5 * d * d / beta, ad - 0.5 * beta)
-    return _reduce(loss, reduction)
+    return _named(_reduce(loss, reduction), "SmoothL1LossBackward0", input, target)
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
@@ -702,7 +733,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     loss = flambeau.where(ad < delta, 0.5 * d * d, delta * (ad - 0.5 * delta))
     if weight is not None:
         loss = loss * weight
-    return _reduce(loss, reduction)
+    return _named(_reduce(loss, reduction), "HuberLossBackward0", input, target)
 
 
 def _batched_class_input(input, target, op):
@@ -729,6 +760,9 @@ def _batched_class_input(input, target, op):
 
 def _check_classes(target, n_classes, ignore_index):
     if target.numel() == 0:
+        return
+    # the common case costs two reductions: every target is a class index (ignore_index or not)
+    if int(target.min()) >= 0 and int(target.max()) < n_classes:
         return
     valid = target[target != ignore_index] if ignore_index is not None else target
     if valid.numel() and (int(valid.max().item()) >= n_classes or int(valid.min().item()) < 0):
@@ -772,7 +806,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             prod = prod * weight.reshape(_channel_shape(x, n_classes))
         loss = -prod.sum(1)
         if reduction == "mean":
-            return loss.sum() / (x.numel() // n_classes if n_classes else 1)
+            return _named(loss.sum() / (x.numel() // n_classes if n_classes else 1),
+                          "DivBackward1", input)
         if reduction == "sum":
             return loss.sum()
         return loss.squeeze(0) if unbatched else loss
@@ -780,7 +815,10 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if weight is not None and weight.dtype is not x.dtype:
         weight = weight.to(x.dtype)
     loss = _loss.CrossEntropy.apply(x, t, weight, ignore_index, float(label_smoothing), reduction)
-    return loss.squeeze(0) if unbatched and reduction == "none" else loss
+    loss = loss.squeeze(0) if unbatched and reduction == "none" else loss
+    # PyTorch's cross_entropy is log_softmax + nll_loss (its node is NllLossBackward0), plus
+    # the smoothing term when label_smoothing > 0
+    return _named(loss, "AddBackward0" if label_smoothing > 0 else "NllLossBackward0", input)
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
@@ -799,12 +837,14 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         wt = wt * weight.to(x.dtype)[tc]
     loss = -picked * wt
     if reduction == "none":
-        return loss.squeeze(0) if unbatched else loss
-    if reduction == "sum":
-        return loss.sum()
-    if reduction == "mean":
-        return loss.sum() / wt.sum()
-    raise ValueError(f"{reduction} is not a valid value for reduction")
+        loss = loss.squeeze(0) if unbatched else loss
+    elif reduction == "sum":
+        loss = loss.sum()
+    elif reduction == "mean":
+        loss = loss.sum() / wt.sum()
+    else:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    return _named(loss, "NllLossBackward0", input)
 
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
@@ -817,12 +857,15 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
             f"Using a target size ({target.shape}) that is different to the input size "
             f"({input.shape}) is deprecated. Please ensure they have the same size."
         )
+    if target.dtype is not input.dtype:  # PyTorch does not promote here
+        raise RuntimeError(
+            f"Found dtype {_scalar_type_name(target)} but expected {_scalar_type_name(input)}")
     if input.numel() and not bool(((input >= 0) & (input <= 1)).all()):
         raise RuntimeError("all elements of input should be between 0 and 1")
     loss = _loss.BinaryCrossEntropy.apply(input, target.to(input.dtype))
     if weight is not None:
         loss = loss * weight
-    return _reduce(loss, reduction)
+    return _named(_reduce(loss, reduction), "BinaryCrossEntropyBackward0", input, target)
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
@@ -834,10 +877,22 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         raise ValueError(
             f"Target size ({target.shape}) must be the same as input size ({input.shape})"
         )
+    if not target.dtype.is_floating_point:
+        raise RuntimeError(
+            f"result type {_scalar_type_name(input)} can't be cast to the desired output type "
+            f"{_scalar_type_name(target)}")
     loss = _loss.BinaryCrossEntropyWithLogits.apply(input, target.to(input.dtype), pos_weight)
     if weight is not None:
         loss = loss * weight
-    return _reduce(loss, reduction)
+    if loss.dtype is not target.dtype:  # PyTorch computes the loss in place in target's dtype
+        loss = loss.to(target.dtype)
+    return _named(_reduce(loss, reduction), "BinaryCrossEntropyWithLogitsBackward0", input,
+                  target)
+
+
+def _scalar_type_name(t):
+    """PyTorch's ScalarType name of ``t``'s dtype (``Float``, ``Double``, ``Long``, ...)."""
+    return t.type().rsplit(".", 1)[-1][:-len("Tensor")]
 
 
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
@@ -883,7 +938,8 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
 
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    return _reduce(softplus(-target * input), reduction)
+    return _named(_reduce(softplus(-target * input), reduction), "SoftMarginLossBackward0", input,
+                  target)
 
 
 def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None,

@@ -23,6 +23,8 @@ def draw(t, kind, args, kwargs, generator):
         return wrap(b.binary("add", b.binary("mul", u, hi - lo), lo), fdt)
     if kind == "normal":
         mean, std = _params(args, kwargs, ("mean", "std"), (0.0, 1.0))
+        if std < 0:
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
         z = b.random_normal(gen, shape, fdt)
         return wrap(b.binary("add", b.binary("mul", z, std), mean), fdt)
     if kind == "log_normal":
@@ -44,7 +46,8 @@ def draw(t, kind, args, kwargs, generator):
     if kind == "geometric":
         (p,) = _params(args, kwargs, ("p",), (0.5,))
         u = b.random_uniform(gen, shape, dt.float64)
-        k = b.unary("ceil", b.binary("div", b.unary("log1p", b.unary("neg", u)), math.log1p(-p)))
+        # ceil(log(u) / log(1 - p)), as PyTorch's CPU sampler
+        k = b.unary("ceil", b.binary("div", b.unary("log", u), math.log1p(-p)))
         return wrap(k, dt.float64)
     if kind == "cauchy":
         median, sigma = _params(args, kwargs, ("median", "sigma"), (0.0, 1.0))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from .. import _dtype as dt
 from .._tensor import Tensor, _wrap_dim
-from ..autograd.function import InternalFunction
+from ..autograd.function import InternalFunction, rename_node_class
 from ..autograd.grad_mode import _state as grad_state
 
 __all__ = [
@@ -128,14 +128,18 @@ def named(out, name, *inputs):
     """Give ``out``'s node PyTorch's name for the op a composite implements (``grad_fn`` shows
     ``RepeatBackward0``, not the name of the composite's last step). Returns ``out``."""
     fn = out.grad_fn
-    if fn is not None and not any(out is t for t in inputs):
+    if fn is not None:
+        for t in inputs:
+            if out is t:  # the composite returned an input unchanged: its node is not ours
+                return out
         fn._name = name
+        rename_node_class(fn, name)
     return out
 
 
 def unbroadcast(g, shape, dtype):
     """Reduce gradient ``g`` to an input of ``shape`` and ``dtype`` (undo broadcasting)."""
-    if g.shape != shape:
+    if g._data.shape != shape:  # (a Size or tuple compares equal to the native shape tuple)
         g = g.sum_to_size(shape)
     if g.dtype is not dtype and dtype.is_floating_point:
         g = g.to(dtype)

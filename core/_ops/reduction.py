@@ -41,7 +41,7 @@ def _keep_shape(shape, axes):
 
 def _expand_back(g, in_shape, axes, keepdim):
     """Broadcast a reduced gradient back over the reduced ``axes`` of ``in_shape``."""
-    if not keepdim:
+    if not keepdim and g.ndim:  # (a 0-d g, every axis reduced, expands as it is)
         g = g.reshape(_keep_shape(in_shape, axes))
     return g.expand(in_shape)
 
@@ -56,7 +56,7 @@ class Sum(InternalFunction):
         out = b.reduce("sum", data, axes, keepdim)
         if dtype is not None and b.dtype_of(out) is not dtype:
             out = b.astype(out, dtype)
-        ctx.in_shape = x.shape
+        ctx.in_shape = x._data.shape
         ctx.axes = axes
         ctx.keepdim = keepdim
         return Tensor._make(out, b, b.dtype_of(out), x.device)
@@ -774,15 +774,19 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     import numpy as np
 
     host = input._backend.to_host(input._data)
-    if dim is not None:
-        raise NotImplementedError("unique(dim=...) is not supported yet")
-    vals, inv, counts = np.unique(host, return_inverse=True, return_counts=True)
+    if dim is not None:  # unique slices along dim, sorted lexicographically (as PyTorch)
+        d = wrap_dim(dim, input.ndim, "unique")
+        vals, inv, counts = np.unique(host, return_inverse=True, return_counts=True, axis=d)
+        inv = inv.reshape(-1)  # NumPy 2.0.x shapes it like the input
+    else:
+        vals, inv, counts = np.unique(host, return_inverse=True, return_counts=True)
+        inv = inv.reshape(host.shape)
     from .._creation import tensor
 
-    out = tensor(vals, device=input.device)
+    out = tensor(vals, dtype=input.dtype, device=input.device)
     res = [out]
     if return_inverse:
-        res.append(tensor(inv.reshape(host.shape).astype(np.int64), device=input.device))
+        res.append(tensor(inv.astype(np.int64), device=input.device))
     if return_counts:
         res.append(tensor(counts.astype(np.int64), device=input.device))
     return res[0] if len(res) == 1 else tuple(res)

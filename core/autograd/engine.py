@@ -1,7 +1,9 @@
 """The backward pass: walks the recorded graph in topological order, without recursion."""
 from __future__ import annotations
 
-from .function import AccumulateGrad
+from heapq import heapify, heappop, heappush
+
+from .function import AccumulateGrad, _tensor_cls
 from .grad_mode import _state
 
 
@@ -14,9 +16,7 @@ def _as_tuple(x):
 
 
 def _make_root_grads(tensors, grad_tensors, create_graph, fn_name):
-    from .._creation import ones_like
-    from .._tensor import Tensor
-
+    Tensor = _tensor_cls()
     grads = []
     if len(grad_tensors) != len(tensors):
         raise RuntimeError(
@@ -37,7 +37,8 @@ def _make_root_grads(tensors, grad_tensors, create_graph, fn_name):
                     f"called on a tensor of shape {list(t.shape)}: pass gradient= (a tensor "
                     "of that shape) to say which vector-Jacobian product you want"
                 )
-            g = ones_like(t)
+            b = t._backend  # ones_like(t), without the factory's argument handling
+            g = Tensor._make(b.full(t._data.shape, 1, t.dtype), b, t.dtype, t.device)
         elif not isinstance(g, Tensor):
             g = t.new_tensor(g)
         else:
@@ -62,18 +63,21 @@ def run_backward(tensors, grads, retain_graph, create_graph, inputs=None, accumu
 
     With ``accumulate`` the leaves' ``.grad`` are updated (``backward``); otherwise the gradients
     of ``inputs`` are returned (``autograd.grad``) and no ``.grad`` changes.
+
+    Nodes are dict keys by identity (``Node`` defines no ``__eq__``). A node's gradient buffer
+    holds one slot per output; it runs once every edge into it has delivered.
     """
-    from .._tensor import Tensor
+    Tensor = _tensor_cls()
 
     if retain_graph is None:
         retain_graph = create_graph
 
-    # roots: (node, output_nr, grad)
-    roots = []
-    for t, g in zip(tensors, grads):
-        roots.append((t._grad_edge(), g))
+    # roots: ((node, output_nr), grad)
+    roots = [(t._grad_edge(), g) for t, g in zip(tensors, grads)]
+    # each root node once: outputs of one multi-output node must not double-count its edges
+    root_nodes = list(dict.fromkeys(edge[0] for edge, _g in roots))
 
-    # inputs to capture: map (node, output_nr) -> position
+    # inputs to capture: map (node, output_nr) -> positions
     capture = None
     acc_filter = None
     if inputs is not None:
@@ -85,51 +89,49 @@ def run_backward(tensors, grads, retain_graph, create_graph, inputs=None, accumu
                 raise RuntimeError(f"One of the differentiated Tensors (input {i}) does not require grad")
             capture.setdefault(t._grad_edge(), []).append(i)
         if accumulate:
-            acc_filter = {id(n) for (n, _o) in capture}
+            acc_filter = {n for (n, _o) in capture}
     results = [None] * (len(inputs) if inputs is not None else 0)
 
     # discover the graph and count the edges into each node
     deps: dict = {}
-    seen = set()
-    # each root node once: outputs of one multi-output node must not double-count its edges
-    stack = list({id(e[0]): e[0] for e, _g in roots}.values())
-    for n in stack:
-        seen.add(id(n))
+    stack = list(root_nodes)
+    is_root = set(root_nodes).__contains__
     while stack:
-        node = stack.pop()
-        for edge in node.next_functions:
-            nxt = edge[0]
+        for nxt, _nr in stack.pop().next_functions:
             if nxt is None:  # (None, 0): an input that needs no gradient
                 continue
-            key = id(nxt)
-            deps[key] = deps.get(key, 0) + 1
-            if key not in seen:
-                seen.add(key)
-                stack.append(nxt)
+            n = deps.get(nxt)
+            if n is None:
+                deps[nxt] = 1
+                if not is_root(nxt):  # roots are on the stack already
+                    stack.append(nxt)
+            else:
+                deps[nxt] = n + 1
 
     buffers: dict = {}
-    nodes_by_id: dict = {}
     for (node, nr), g in roots:
-        key = id(node)
-        nodes_by_id[key] = node
-        buf = buffers.get(key)
+        buf = buffers.get(node)
         if buf is None:
-            buf = buffers[key] = [None] * max(1, len(node._out_meta))
+            buf = buffers[node] = [None] * (len(node._out_meta) or 1)
         buf[nr] = g if buf[nr] is None else buf[nr] + g
 
-    ready = [n for n in {id(e[0]): e[0] for e, _g in roots}.values() if deps.get(id(n), 0) == 0]
+    # the ready nodes, a heap: the most recently created node first (PyTorch's order), and among
+    # nodes of equal _seq (AccumulateGrad nodes all have 0) the one made ready last
+    ready = []
+    order = 0
+    for n in root_nodes:
+        if n not in deps:
+            order -= 1
+            ready.append((-n._seq, order, n))
+    heapify(ready)
     stored_ids = {id(g._data) for g in grads}
 
     prev_mode = _state.enabled
     _state.enabled = create_graph
     try:
         while ready:
-            # run the most recently created node first among those ready (PyTorch's order)
-            if len(ready) > 1:
-                ready.sort(key=lambda n: n._seq)
-            node = ready.pop()
-            key = id(node)
-            buf = buffers.pop(key, None) or [None] * max(1, len(node._out_meta))
+            node = heappop(ready)[2]
+            buf = buffers.pop(node, None) or [None] * (len(node._out_meta) or 1)
 
             # tensor hooks registered on this node's outputs, then retain_grad
             if node._pre_hooks:
@@ -155,7 +157,7 @@ def run_backward(tensors, grads, retain_graph, create_graph, inputs=None, accumu
                             results[p] = buf[nr]
 
             if type(node) is AccumulateGrad:
-                if accumulate and (acc_filter is None or key in acc_filter) and buf[0] is not None:
+                if accumulate and (acc_filter is None or node in acc_filter) and buf[0] is not None:
                     _accumulate(node, buf[0], create_graph, stored_ids)
                 continue
 
@@ -164,13 +166,9 @@ def run_backward(tensors, grads, retain_graph, create_graph, inputs=None, accumu
                     res = hook(tuple(buf))
                     if res is not None:
                         buf = list(res)
-            if node._materialize:
-                for i, g in enumerate(buf):
-                    if g is None:
-                        meta = node._out_meta[i] if i < len(node._out_meta) else None
-                        if meta is not None:
-                            buf[i] = _zeros(meta)
-            grads_in = node._call_backward(buf)
+            if node._materialize and (len(buf) > 1 or buf[0] is None):
+                _materialize(node, buf)
+            grads_in = node._fn.backward(node, *buf)
             if not isinstance(grads_in, tuple):
                 grads_in = (grads_in,)
             edges = node.next_functions
@@ -194,20 +192,19 @@ def run_backward(tensors, grads, retain_graph, create_graph, inputs=None, accumu
                 grads_in = _validate_user_grads(node, grads_in)
             if not retain_graph:
                 node._release()
-            for edge, g in zip(edges, grads_in):
-                nxt, nr = edge
+            for (nxt, nr), g in zip(edges, grads_in):
                 if nxt is None:
                     continue
-                nkey = id(nxt)
                 if g is not None:
-                    nbuf = buffers.get(nkey)
+                    nbuf = buffers.get(nxt)
                     if nbuf is None:
-                        nbuf = buffers[nkey] = [None] * max(1, len(nxt._out_meta))
+                        nbuf = buffers[nxt] = [None] * (len(nxt._out_meta) or 1)
                     nbuf[nr] = g if nbuf[nr] is None else nbuf[nr] + g
-                left = deps[nkey] - 1
-                deps[nkey] = left
+                left = deps[nxt] - 1
+                deps[nxt] = left
                 if left == 0:
-                    ready.append(nxt)
+                    order -= 1
+                    heappush(ready, (-nxt._seq, order, nxt))
     finally:
         _state.enabled = prev_mode
 
@@ -222,23 +219,31 @@ def run_backward(tensors, grads, retain_graph, create_graph, inputs=None, accumu
     return None
 
 
-def _zeros(meta):
-    from .._tensor import Tensor
+def _materialize(node, buf):
+    """Missing output gradients reach backward as zeros (unless set_materialize_grads(False))."""
+    for i, g in enumerate(buf):
+        if g is None:
+            meta = node._out_meta[i] if i < len(node._out_meta) else None
+            if meta is not None:
+                buf[i] = _zeros(meta)
 
+
+def _zeros(meta):
     shape, dtype, backend, device = meta
-    return Tensor._make(backend.full(shape, 0, dtype), backend, dtype, device)
+    return _tensor_cls()._make(backend.full(shape, 0, dtype), backend, dtype, device)
 
 
 def _accumulate(node, g, create_graph, stored_ids):
-    t = node.variable()
+    t = node._variable_ref()
     if t is None:
         return
     # (tensor hooks of the leaf already ran on the node's buffer in run_backward)
-    if g.shape != t.shape:
+    if g._data.shape != t._data.shape:
         g = g.sum_to_size(t.shape)
     if g.dtype is not t.dtype:
         g = g.to(t.dtype)
-    if t.grad is None:
+    grad = t.grad
+    if grad is None:
         if create_graph:
             t.grad = g
         else:
@@ -248,11 +253,11 @@ def _accumulate(node, g, create_graph, stored_ids):
                 g = g.clone()
             stored_ids.add(id(g._data))
             t.grad = g
-    elif create_graph or t.grad.requires_grad:
-        t.grad = t.grad + g
+    elif create_graph or grad.requires_grad:
+        t.grad = grad + g
     else:
-        t.grad._backend.binary_inplace("add", t.grad._data, g._data)
-        t.grad._vc[0] += 1
+        grad._backend.binary_inplace("add", grad._data, g._data)
+        grad._vc[0] += 1
     if node._node_hooks:
         for hook in node._node_hooks:
             hook(t)

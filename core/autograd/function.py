@@ -7,6 +7,7 @@ methods see.
 """
 from __future__ import annotations
 
+import itertools
 import traceback
 
 from .grad_mode import _state
@@ -79,7 +80,7 @@ class Node:
         saved = self._saved
         if saved is None:
             return self._to_save or ()
-        from .._tensor import Tensor
+        make = (_Tensor[0] or _tensor_cls())._make
 
         out = []
         for item in saved:
@@ -90,11 +91,12 @@ class Node:
                 cur = item.vc[0]
                 if cur != item.version:
                     self._raise_version(item.dtype, item.data.shape, item.output_nr, cur, item.version)
-                t = Tensor._make(item.data, item.backend, item.dtype, item.device)
+                t = make(item.data, item.backend, item.dtype, item.device)
                 t._vc = item.vc
-                t.requires_grad = True
+                t._requires_grad = True  # an output of this node: a non-leaf
                 t.grad_fn = self
-                t._output_nr = item.output_nr
+                if item.output_nr:
+                    t._output_nr = item.output_nr
                 out.append(t)
             else:
                 t, version = item
@@ -169,13 +171,11 @@ class Node:
     def _release(self):
         # free the saved tensors; metadata stashed on ctx (shapes, axes) stays, so a node that
         # saved nothing can be traversed again, as in PyTorch
-        self._had_saved = bool(self._saved or self._to_save)
         self._released = True
-        self._saved = None
-        self._to_save = None
-
-    def _call_backward(self, grads):
-        return self._fn.backward(self, *grads)
+        if self._saved or self._to_save:  # (a node that saved nothing keeps the class defaults)
+            self._had_saved = True
+            self._saved = None
+            self._to_save = None
 
 
 class _RemovableHandle:
@@ -204,9 +204,14 @@ class AccumulateGrad(Node):
     def __init__(self, tensor):
         import weakref
 
-        self.variable = weakref.ref(tensor)
+        self._variable_ref = weakref.ref(tensor)  # no cycle: the tensor caches this node
         self.next_functions = ()
         self._out_meta = ((tensor.shape, tensor.dtype, tensor._backend, tensor.device),)
+
+    @property
+    def variable(self):
+        """The leaf tensor this node accumulates into (as PyTorch's ``AccumulateGrad``)."""
+        return self._variable_ref()
 
     def name(self):
         return "AccumulateGrad"
@@ -215,7 +220,8 @@ class AccumulateGrad(Node):
         pass
 
 
-_seq_counter = [0]
+# creation order of nodes: backward runs the newest ready node first, as PyTorch does
+_seq_counter = itertools.count(1)
 
 
 class FunctionMeta(type):
@@ -241,6 +247,7 @@ class Function(metaclass=FunctionMeta):
 
     #: internal ops trust their own gradients; user Functions get shape checks in backward
     _internal = False
+    _node_cls = None  # the Node subclass recording this Function, made on first use
 
     def __init__(self, *args, **kwargs):
         pass
@@ -253,6 +260,13 @@ class Function(metaclass=FunctionMeta):
     def backward(ctx, *grad_outputs):
         raise NotImplementedError("a Function subclass must implement backward to be differentiated")
 
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        """PyTorch 2's split form: a Function that defines ``setup_context`` has a
+        ``forward(*args)`` without ``ctx``; ``setup_context(ctx, inputs, output)`` then saves
+        what ``backward`` needs."""
+        raise NotImplementedError("setup_context is not implemented.")
+
     @classmethod
     def apply(cls, *args, **kwargs):
         state = _state
@@ -262,8 +276,10 @@ class Function(metaclass=FunctionMeta):
                 if getattr(a, "_requires_grad", False):
                     record = True
                     break
-        node_cls = cls.__dict__.get("_node_cls")
-        if node_cls is None:
+        # the node class is cached on the Function; a subclass inherits its parent's, which
+        # records the parent (``_fn``), so it gets its own
+        node_cls = cls._node_cls
+        if node_cls is None or node_cls._fn is not cls:
             node_cls = _node_class(cls)
         ctx = node_cls()
         if not record:
@@ -273,16 +289,18 @@ class Function(metaclass=FunctionMeta):
             prev = state.enabled
             state.enabled = False
             try:
+                if cls.setup_context is not _BASE_SETUP_CONTEXT:
+                    return _split_forward(cls, ctx, args, kwargs)
                 return cls.forward(ctx, *args, **kwargs)
             finally:
                 state.enabled = prev
-        Tensor = _tensor_cls()
+        Tensor = _Tensor[0] or _tensor_cls()
 
         # edges to the inputs' producers, taken before forward may modify an input in place
         needs = []
         edges = []
         for a in args:
-            if isinstance(a, Tensor) and a.requires_grad:
+            if isinstance(a, Tensor) and a._requires_grad:
                 needs.append(True)
                 edges.append(a._grad_edge())
             else:
@@ -292,40 +310,36 @@ class Function(metaclass=FunctionMeta):
         ctx.next_functions = tuple(edges)
         state.enabled = False
         try:
-            outputs = cls.forward(ctx, *args, **kwargs)
+            if cls._internal or cls.setup_context is _BASE_SETUP_CONTEXT:
+                outputs = cls.forward(ctx, *args, **kwargs)
+            else:
+                outputs = _split_forward(cls, ctx, args, kwargs)
         finally:
             state.enabled = True
-        _seq_counter[0] += 1
-        ctx._seq = _seq_counter[0]
+        ctx._seq = next(_seq_counter)
         if state.anomaly:
             ctx._trace = "".join(traceback.format_stack()[:-2])
 
-        single = not isinstance(outputs, tuple)
-        outs = (outputs,) if single else outputs
         non_diff = ctx._non_diff
         dirty = ctx._dirty
-        meta = []
-        for i, o in enumerate(outs):
-            if not isinstance(o, Tensor):
-                meta.append(None)
-                continue
-            meta.append((o.shape, o.dtype, o._backend, o.device))
-            if non_diff is not None and any(o is t for t in non_diff):
-                continue
-            if not o.dtype.is_floating_point:
-                continue
-            if dirty is not None and any(o is t for t in dirty):
-                o._check_inplace_allowed()
-                o._vc[0] += 1
-            elif any(o is a for a in args):
-                # forward returned an input (or a view of one) unchanged: give the output its own
-                # identity, as PyTorch does, so the input's history stays intact
-                o = o._shallow_alias()
-                outs = outs[:i] + (o,) + outs[i + 1:]
-            o.requires_grad = True
-            o.grad_fn = ctx
-            o._output_nr = i
-        ctx._out_meta = tuple(meta)
+        single = not isinstance(outputs, tuple)
+        if single and type(outputs) is Tensor and non_diff is None and dirty is None:
+            # the common case, one plain output: the loop below, unrolled
+            o = outputs
+            ctx._out_meta = ((o._data.shape, o.dtype, o._backend, o.device),)
+            if o.dtype.is_floating_point:
+                if _holds(args, o):
+                    o = o._shallow_alias()  # (see the loop below)
+                o._requires_grad = True
+                o.grad_fn = ctx
+                if o._output_nr:
+                    o._output_nr = 0
+            outs = (o,)
+        else:
+            outs = [outputs] if single else list(outputs)
+            ctx._out_meta = _mark_outputs(ctx, outs, args, non_diff, dirty, Tensor)
+            if dirty is not None:
+                ctx._dirty = None  # its tensors are outputs now: keeping them would be a cycle
 
         to_save = ctx._to_save
         if to_save:
@@ -333,18 +347,84 @@ class Function(metaclass=FunctionMeta):
             for t in to_save:
                 if t is None:
                     packed.append(None)
-                    continue
-                for i, o in enumerate(outs):
-                    if o is t and o.grad_fn is ctx:
-                        packed.append(_SavedOutput(t, i))
-                        break
+                elif t.grad_fn is ctx:  # an output of this node (only outputs have it as grad_fn)
+                    for i, o in enumerate(outs):
+                        if o is t:
+                            packed.append(_SavedOutput(t, i))
+                            break
                 else:
                     packed.append((t, t._vc[0]))
             ctx._saved = tuple(packed)
-        return outs[0] if single else outs
+            # drop the tensors themselves: a saved output would make a reference cycle (tensor
+            # -> grad_fn -> tensor) that only the garbage collector frees, with its memory
+            ctx._to_save = None
+        return outs[0] if single else tuple(outs)
+
+
+def _mark_outputs(ctx, outs, args, non_diff, dirty, Tensor):
+    """Make the differentiable tensors of ``outs`` outputs of node ``ctx`` (replacing, in the
+    list ``outs``, an input returned unchanged by an alias); returns the node's ``_out_meta``."""
+    meta = []
+    for i, o in enumerate(outs):
+        if not isinstance(o, Tensor):
+            meta.append(None)
+            continue
+        # the native shape (a plain tuple) is all backward needs to make zeros or check shapes
+        meta.append((o._data.shape, o.dtype, o._backend, o.device))
+        if not o.dtype.is_floating_point or (non_diff is not None and _holds(non_diff, o)):
+            continue
+        if dirty is not None and _holds(dirty, o):
+            o._check_inplace_allowed()
+            o._vc[0] += 1
+        elif _holds(args, o):
+            # forward returned an input (or a view of one) unchanged: give the output its own
+            # identity, as PyTorch does, so the input's history stays intact
+            o = outs[i] = o._shallow_alias()
+        # (a tensor with a grad_fn already requires grad, so setting the flag directly is
+        # what the requires_grad setter would do)
+        o._requires_grad = True
+        o.grad_fn = ctx
+        if o._output_nr != i:  # the class default is 0: don't give every output a __dict__
+            o._output_nr = i
+    return tuple(meta)
+
+
+def _holds(seq, obj):
+    """Whether ``obj`` itself is an element of ``seq`` (``in`` would compare tensors with ==)."""
+    for item in seq:
+        if item is obj:
+            return True
+    return False
 
 
 _NO_EDGE = (None, 0)
+
+
+_BASE_SETUP_CONTEXT = Function.setup_context
+_renamed_classes: dict = {}
+
+
+def rename_node_class(node, name):
+    """Give ``node`` a class called ``name`` (a subclass of its own), so that
+    ``type(t.grad_fn).__name__`` shows the name a composite op gives its node."""
+    cls = type(node)
+    if cls.__name__ == name:
+        return
+    key = (cls, name)
+    sub = _renamed_classes.get(key)
+    if sub is None:
+        sub = _renamed_classes[key] = type(name, (cls,), {"__module__": cls.__module__})
+        sub.__qualname__ = name
+    node.__class__ = sub
+
+
+def _split_forward(cls, ctx, args, kwargs):
+    """``forward(*args)`` then ``setup_context(ctx, args, output)`` (PyTorch 2's form)."""
+    output = cls.forward(*args, **kwargs)
+    cls.setup_context(ctx, args, output)
+    return output
+
+
 def _node_class(fn):
     """The ``Node`` subclass recording ``fn``, named as PyTorch names its ``grad_fn`` classes
     (``ExpBackward0`` for built-in ops, ``MyFnBackward`` for a custom Function), so that
@@ -358,15 +438,15 @@ def _node_class(fn):
     return node_cls
 
 
-_TENSOR = []
+_Tensor = [None]  # flambeau.Tensor, once _tensor_cls has imported it (it imports this module)
 
 
 def _tensor_cls():
-    if not _TENSOR:
+    if _Tensor[0] is None:
         from .._tensor import Tensor
 
-        _TENSOR.append(Tensor)
-    return _TENSOR[0]
+        _Tensor[0] = Tensor
+    return _Tensor[0]
 
 
 class InternalFunction(Function):

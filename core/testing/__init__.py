@@ -19,6 +19,10 @@ A backend that is not installed as a plugin yet can be registered for the run wi
 ``--backend mypackage.module:MyBackend`` (a ``Backend`` subclass; see ``docs/backends.md``).
 The tests themselves live in ``flambeau.testing.conformance``; ``from
 flambeau.testing.conformance import *`` in a test module runs them inside another pytest suite.
+
+It also holds PyTorch's testing helpers, ``assert_close`` (with ``assert_allclose``) and
+``make_tensor`` (``flambeau/testing/_comparison.py``); importing it imports neither pytest nor
+NumPy.
 """
 from __future__ import annotations
 
@@ -26,7 +30,9 @@ import os
 import sys
 import tempfile
 
-__all__ = ["run", "INSTALL_HINT"]
+from ._comparison import assert_allclose, assert_close, make_tensor
+
+__all__ = ["run", "INSTALL_HINT", "assert_close", "assert_allclose", "make_tensor"]
 
 INSTALL_HINT = 'pip install "flambeau[test]"'
 

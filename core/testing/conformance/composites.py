@@ -28,6 +28,7 @@ from .._reference import (
     sample,
 )
 from . import conv_composites as _conv
+from . import linalg_ops as _linalg
 from ._fixtures import composite, over_dtypes, over_impls
 
 # =============================================================================
@@ -346,4 +347,5 @@ COMPOSITE_CHECKS = {
     "conv_input_grad": _conv.test_conv, "conv_weight_grad": _conv.test_conv,
     "max_pool": _conv.test_max_pool, "max_pool_backward": _conv.test_max_pool,
     "avg_pool": _conv.test_avg_pool, "avg_pool_backward": _conv.test_avg_pool,
+    "linalg": _linalg.test_linalg,
 }
