@@ -17,15 +17,6 @@ from .elementwise import inplace_binary
 E, R, S, I, L = elementwise, reduction, shape, indexing, linalg
 
 
-def _method(fn):
-    def m(self, *args, **kwargs):
-        return fn(self, *args, **kwargs)
-
-    m.__name__ = fn.__name__
-    m.__doc__ = fn.__doc__
-    return m
-
-
 def _inplace_method(fn, name):
     def m(self, *args, **kwargs):
         return inplace(self, lambda s: fn(s, *args, **kwargs), name)
@@ -86,7 +77,10 @@ matmul mm bmm mv dot vdot inner outer ger addmm addmv baddbmm addbmm
 """.split()
 
 for _name in _METHOD_NAMES:
-    setattr(Tensor, _name, _method(_FUNCS[_name]))
+    # the function itself: on the class it is a method, ``self`` binding to ``input`` (a wrapper
+    # would cost a call per op)
+    setattr(Tensor, _name, _FUNCS[_name])
+Tensor.to = convert.to
 Tensor.where = lambda self, condition, y: E.where(condition, self, y)
 Tensor.positive = lambda self: E.positive(self)
 
@@ -278,13 +272,15 @@ def _rbinop(fn):
     return op
 
 
-Tensor.__add__ = _binop(E.add)
-Tensor.__radd__ = _rbinop(E.add)
+# (+, * and / call their Function directly: what add, mul and div do without alpha or
+# rounding_mode, one call less on the most common operators)
+Tensor.__add__ = _binop(E.Add.apply)
+Tensor.__radd__ = _rbinop(E.Add.apply)
 Tensor.__sub__ = _binop(E.sub)
 Tensor.__rsub__ = _rbinop(lambda a, b: named(E.sub(a, b), "RsubBackward1"))
-Tensor.__mul__ = _binop(E.mul)
-Tensor.__rmul__ = _rbinop(E.mul)
-Tensor.__truediv__ = _binop(E.div)
+Tensor.__mul__ = _binop(E.Mul.apply)
+Tensor.__rmul__ = _rbinop(E.Mul.apply)
+Tensor.__truediv__ = _binop(E.Div.apply)
 Tensor.__rtruediv__ = _rbinop(lambda a, b: named(E.div(a, b), "MulBackward0"))  # a * b^-1
 Tensor.__floordiv__ = _binop(E.floor_divide)
 Tensor.__rfloordiv__ = _rbinop(E.floor_divide)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .._device import device as _device
+from ..backends import get_backend
 from ._util import InternalFunction, Tensor, dt
 
 
@@ -58,11 +59,20 @@ def _parse_to(args, kwargs):
 
 
 def to(self, *args, **kwargs):
+    """Convert dtype and/or device: ``to(dtype)``, ``to(device)``, ``to(device, dtype)``,
+    ``to(other)``; returns ``self`` when nothing changes (unless ``copy=True``)."""
+    if len(args) == 1 and not kwargs:
+        # x.to(dtype) and x.to(device) that change nothing (model.to(device), x.float() on floats
+        # ...) return self: a branch, not the argument parsing below
+        a = args[0]
+        if a is self.dtype:
+            return self
+        if type(a) is str or type(a) is _device:
+            if get_backend(a) is self._backend:
+                return self
     dtype, device, copy = _parse_to(args, dict(kwargs))
     backend = self._backend
     if device is not None:
-        from ..backends import get_backend
-
         backend = get_backend(device)
     if dtype is None:
         dtype = self.dtype

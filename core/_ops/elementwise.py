@@ -195,8 +195,9 @@ class _Binary(InternalFunction):
             raise _broadcast_error(a, b) from None
         if ctx.needs_input_grad:
             ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
-            ctx.a_meta = (a.shape, a.dtype) if ta else None
-            ctx.b_meta = (b.shape, b.dtype) if tb else None
+            # (native shapes: plain tuples, cheaper than building Sizes)
+            ctx.a_meta = (a._data.shape, a.dtype) if ta else None
+            ctx.b_meta = (b._data.shape, b.dtype) if tb else None
             if cls.save:
                 need = ctx.needs_input_grad
                 ua, ub = cls.uses

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ._util import InternalFunction, Tensor, check_device, dt, grad_state, inplace, named, wrap_dim
+from .shape import _mark_view
 
 # =============================================================================
 # key normalisation
@@ -14,6 +15,9 @@ def _norm_key(x, key):
     Returns ``(native_key, is_basic, replay_key)``; ``replay_key`` holds tensors as given (to
     replay the indexing on another tensor of the same shape, e.g. the gradient).
     """
+    simple = _simple_key(x._data.shape, key)
+    if simple is not None:
+        return simple, True
     if not isinstance(key, tuple):
         # PyTorch (as NumPy once did) reads a list holding sequences, slices, None, Ellipsis
         # or tensors as a tuple of indices: x[[[0, 1], [2, 2]]] is x[[0, 1], [2, 2]]
@@ -59,7 +63,7 @@ def _norm_key(x, key):
             else:
                 basic = False
                 out.append(k._data if k.dtype is dt.int64 else b.astype(k._data, dt.int64))
-        elif isinstance(k, (list, tuple)):
+        elif isinstance(k, (list, tuple, range)):  # x[range(n), target]: an index list
             basic = False
             if len(k) and all(isinstance(v, bool) for v in k):
                 out.append(b.asarray(list(k), dt.bool_))
@@ -85,6 +89,34 @@ def _norm_key(x, key):
         # a trailing Ellipsis makes NumPy return a 0-d view, not a scalar copy, for x[i] of 1-D x
         out.append(Ellipsis)
     return tuple(out), basic
+
+
+def _simple_key(shape, key):
+    """The native key for the common keys of in-range ints and slices of ints (``x[i]``,
+    ``x[1:3]``, ``x[:, 0]``), as the general path builds it; None for any other key (the general
+    path then handles it, or raises its error)."""
+    tk = type(key)
+    if tk is int or tk is slice:
+        key = (key,)
+    elif tk is not tuple:
+        return None
+    if len(key) > len(shape):
+        return None
+    for size, k in zip(shape, key):
+        tk = type(k)
+        if tk is int:
+            if k < -size or k >= size:
+                return None
+        elif tk is slice:
+            start, stop, step = k.start, k.stop, k.step
+            if (start is not None and type(start) is not int) or (
+                    stop is not None and type(stop) is not int) or (
+                    step is not None and (type(step) is not int or step <= 0)):
+                return None
+        else:
+            return None
+    # a trailing Ellipsis makes NumPy return a 0-d view, not a scalar copy, for x[i] of 1-D x
+    return key + (Ellipsis,)
 
 
 def _as_int(v):
@@ -157,8 +189,6 @@ class Index(InternalFunction):
         ctx.meta = (x.shape, x.dtype)
         out = Tensor._make(data, b, x.dtype, x.device)
         if basic:
-            from .shape import _mark_view
-
             _mark_view(out, x, lambda t, k=user_key: t[k])
         elif data is x._data:
             out._data = b.copy(data)

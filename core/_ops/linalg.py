@@ -47,17 +47,19 @@ class MatMul(InternalFunction):
 def _check_matmul(op, a, b):
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         raise TypeError(f"{op}(): expected Tensors, got {type(a).__name__} and {type(b).__name__}")
-    check_device(op, a, b)
+    if a.device is not b.device:
+        check_device(op, a, b)
     if a.dtype is not b.dtype:
         raise RuntimeError(
             f"expected m1 and m2 to have the same dtype, but got: {a.dtype.name} != {b.dtype.name}"
         )
-    if a.ndim == 0 or b.ndim == 0:
+    sa, sb = a._data.shape, b._data.shape  # (native shapes: no Size built on this hot path)
+    if not sa or not sb:
         raise RuntimeError(
             f"both arguments to {op} need to be at least 1D, but they are {a.ndim}D and {b.ndim}D"
         )
-    ka = a.shape[-1]
-    kb = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    ka = sa[-1]
+    kb = sb[0] if len(sb) == 1 else sb[-2]
     if ka != kb:
         sa = a.shape if a.ndim > 1 else (1, a.shape[0])
         sb = b.shape if b.ndim > 1 else (b.shape[0], 1)
@@ -76,12 +78,12 @@ def _check_matmul(op, a, b):
 def matmul(input, other, *, out=None):
     """Matrix product with broadcasting batch dims, as ``torch.matmul``."""
     _check_matmul("matmul", input, other)
-    if input.ndim > 2 and other.ndim > 2:
+    dims = (input._data.ndim, other._data.ndim)
+    if dims[0] > 2 and dims[1] > 2:
         from .shape import broadcast_shapes
 
         broadcast_shapes(input.shape[:-2], other.shape[:-2])
-    return named(MatMul.apply(input, other), _MATMUL_NAMES.get((input.ndim, other.ndim),
-                                                               "UnsafeViewBackward0"))
+    return named(MatMul.apply(input, other), _MATMUL_NAMES.get(dims, "UnsafeViewBackward0"))
 
 
 # the node PyTorch's matmul ends with, by the operands' dims (batched: UnsafeViewBackward0)

@@ -25,6 +25,15 @@ def _mark_view(out, src, view_fn):
 
 
 def _infer_shape(shape, numel, op):
+    if -1 not in shape:  # nothing to infer: only check the sizes (the common case, made cheap)
+        known = 1
+        for s in shape:
+            if s < 0:
+                raise RuntimeError(f"{op}: invalid shape dimension {s}")
+            known *= s
+        if known != numel:
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+        return tuple(shape)
     shape = list(shape)
     neg = [i for i, s in enumerate(shape) if s == -1]
     if len(neg) > 1:
@@ -47,7 +56,7 @@ def _infer_shape(shape, numel, op):
 def _shape_args(shape):
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
-    return tuple(int(s) for s in shape)
+    return tuple(map(int, shape))
 
 
 # =============================================================================
@@ -61,16 +70,17 @@ class Reshape(InternalFunction):
     @staticmethod
     def forward(ctx, x, shape, must_view):
         b = x._backend
-        shape = _infer_shape(shape, x.numel(), "view" if must_view else "reshape")
+        numel = x.numel()
+        shape = _infer_shape(shape, numel, "view" if must_view else "reshape")
         data = b.reshape(x._data, shape)
-        shares = b.shares_memory(data, x._data) or x.numel() == 0
+        shares = numel == 0 or b.shares_memory(data, x._data)
         if must_view and not shares:
             raise RuntimeError(
                 f"view size is not compatible with input tensor's size and stride (shape "
                 f"{list(x.shape)} to {list(shape)}): at least one dimension spans across two "
                 "contiguous subspaces. Use .reshape(...) instead."
             )
-        ctx.in_shape = x.shape
+        ctx.in_shape = x._data.shape
         out = Tensor._make(data, b, x.dtype, x.device)
         if shares:
             _mark_view(out, x, lambda t, s=shape: t.reshape(s))
@@ -85,7 +95,7 @@ class Reshape(InternalFunction):
 
 def reshape(input, *shape):
     shape = _shape_args(shape)
-    if tuple(input.shape) == shape:
+    if input._data.shape == shape:
         return Reshape.apply(input, shape, False) if input._requires_grad else _alias_view(input)
     return Reshape.apply(input, shape, False)
 
@@ -227,11 +237,12 @@ swapaxes = swapdims = transpose
 
 
 def t(input):
-    if input.ndim > 2:
-        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
-    if input.ndim < 2:
+    nd = input.ndim
+    if nd > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {nd}D")
+    if nd < 2:
         return named(_alias_view(input), "TBackward0", input)
-    return named(transpose(input, 0, 1), "TBackward0")
+    return named(Permute.apply(input, (1, 0)), "TBackward0")  # transpose(input, 0, 1)
 
 
 def movedim(input, source, destination):

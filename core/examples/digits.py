@@ -195,7 +195,22 @@ def main(argv=None):
     p.add_argument("--labels-per-class", type=int, default=20,
                    help="labelled examples per class for fine-tuning on digits 5-9")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--blas-threads", type=int, default=1,
+                   help="BLAS threads for the CPU backend (default 1: these matrices are small, "
+                        "and extra threads only add synchronisation; 0 keeps the library's default)")
     args = p.parse_args(argv)
+    if args.blas_threads > 0:
+        try:  # threadpoolctl comes with scikit-learn
+            from threadpoolctl import threadpool_limits
+        except ImportError:
+            pass
+        else:
+            with threadpool_limits(limits=args.blas_threads, user_api="blas"):
+                return _run(args)
+    return _run(args)
+
+
+def _run(args):
 
     device = flambeau.device(args.device)
     flambeau.backends.get_backend(device)  # fail early, naming the backends, if unusable

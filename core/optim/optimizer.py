@@ -413,7 +413,8 @@ _cpu_ok: list = []
 
 
 def _new_step(param, value=0.0):
-    """A 0-d float32 ``step`` counter. Like PyTorch it lives on the CPU (reading it never waits
+    """A 0-d ``step`` counter: float32, or float64 while the default dtype is float64 (as
+    PyTorch's ``_get_scalar_dtype``). Like PyTorch it lives on the CPU (reading it never waits
     for an accelerator); without a CPU backend it lives on the parameter's device."""
     from .._creation import tensor
 
@@ -422,7 +423,8 @@ def _new_step(param, value=0.0):
 
         _cpu_ok.append(backends.is_available("cpu"))
     device = "cpu" if _cpu_ok[0] else param.device
-    return tensor(value, dtype=dt.float32, device=device)
+    dtype = dt.float64 if dt.get_default_dtype() is dt.float64 else dt.float32
+    return tensor(value, dtype=dtype, device=device)
 
 
 def _increment_step(step_t):
@@ -445,7 +447,10 @@ def _scalar(x):
 
 def _check_grad(p, name):
     g = p.grad
-    if g.dtype is not p.dtype or g.device != p.device or g.shape != p.shape:
+    # (identity first: the device check of the common case costs no __eq__ call; the native
+    # shapes compare as the Sizes would)
+    if g.dtype is not p.dtype or (g.device is not p.device and g.device != p.device) \
+            or g._data.shape != p._data.shape:
         raise RuntimeError(
             f"{name}: a parameter of shape {tuple(p.shape)}, {p.dtype} on {p.device} has a "
             f"gradient of shape {tuple(g.shape)}, {g.dtype} on {g.device}; they must match"

@@ -27,13 +27,34 @@ class Linear(InternalFunction):
         if needs[0]:
             gx = g.matmul(weight)
         if needs[1] or (ctx.has_bias and needs[2]):
-            out_f = g.shape[-1]
-            g2 = g.reshape(-1, out_f)
+            # over all leading dims at once: (N, out) and (N, in) matrices (2-D ones already are)
+            g2 = g if g.ndim == 2 else g.reshape(-1, g.shape[-1])
             if needs[1]:
-                gw = g2.t().matmul(x.reshape(-1, x.shape[-1]))
+                x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
+                gw = g2.t().matmul(x2)
             if ctx.has_bias and needs[2]:
                 gb = g2.sum(0)
         return gx, gw, gb
+
+
+class Addmm(Linear):
+    """``Linear`` with the arguments in ``torch.addmm(bias, x, weight.T)``'s order, for 2-D
+    input: the node reads ``AddmmBackward0`` with the bias's node first in ``next_functions``,
+    as PyTorch's ``F.linear``."""
+
+    @staticmethod
+    def forward(ctx, bias, x, weight):
+        return Linear.forward(ctx, x, weight, bias)
+
+    @staticmethod
+    def backward(ctx, g):  # Linear's gradients, in this argument order
+        need_b, need_x, need_w = ctx.needs_input_grad
+        ctx.needs_input_grad = (need_x, need_w, need_b)
+        try:
+            gx, gw, gb = Linear.backward(ctx, g)
+        finally:
+            ctx.needs_input_grad = (need_b, need_x, need_w)
+        return gb, gx, gw
 
 
 class Embedding(InternalFunction):

@@ -66,10 +66,7 @@ class CrossEntropy(InternalFunction):
             lsm = LogSoftmax.apply(x, 1)
         p = lsm.exp()
         cshape = (1, n_classes) + (1,) * (x.ndim - 2)
-        from flambeau import arange
-
-        classes = arange(n_classes, device=x.device).reshape(cshape)
-        onehot = (target.unsqueeze(1) == classes).to(x.dtype)
+        onehot = _onehot(target, cshape, x)
         wt1 = wt.unsqueeze(1)
         if eps:
             v1 = validf.unsqueeze(1)
@@ -86,6 +83,16 @@ class CrossEntropy(InternalFunction):
         else:
             scale = g / denom
         return grad * scale, None, None, None, None, None
+
+
+def _onehot(target, cshape, like):
+    """``1[target == k]`` in ``like``'s dtype, classes ``k`` along dim 1 (of shape ``cshape``):
+    a constant of the backward pass, so it is built on native arrays, not with tensor ops."""
+    b = like._backend
+    t = target._data
+    classes = b.reshape(b.arange(0, cshape[1], 1, dt.int64), cshape)
+    hit = b.binary("eq", b.reshape(t, t.shape[:1] + (1,) + t.shape[1:]), classes)
+    return Tensor._make(b.astype(hit, like.dtype), b, like.dtype, like.device)
 
 
 class BinaryCrossEntropy(InternalFunction):
@@ -157,3 +164,30 @@ class BinaryCrossEntropyWithLogits(InternalFunction):
             if tuple(gy.shape) != tuple(y.shape):
                 gy = gy.sum_to_size(y.shape)
         return gx, gy, None
+
+
+class MseLoss(InternalFunction):
+    """``(x - y)^2`` reduced by ``reduction`` (``mean``, ``sum`` or ``none``) in one node, so
+    ``loss.grad_fn`` is ``MseLossBackward0`` with the input's node next, as in PyTorch. ``x``
+    and ``y`` have the same shape (the functional broadcasts them first)."""
+
+    @staticmethod
+    def forward(ctx, x, y, reduction):
+        b = x._backend
+        d = b.binary("sub", x._data, y._data)
+        sq = b.binary("mul", d, d)
+        if reduction != "none":
+            sq = b.reduce(reduction, sq, tuple(range(len(x.shape))), False)
+        ctx.save_for_backward(x, y)
+        ctx.reduction = reduction
+        return Tensor._make(sq, b, x.dtype, x.device)
+
+    @staticmethod
+    def backward(ctx, g):
+        # d/dx = 2 (x - y) g (/ numel for mean); d/dy = -d/dx
+        x, y = ctx.saved_tensors
+        gx = 2 * (x - y) * g
+        if ctx.reduction == "mean":
+            gx = gx / max(x.numel(), 1)
+        gy = -gx if ctx.needs_input_grad[1] else None
+        return (gx if ctx.needs_input_grad[0] else None), gy, None
