@@ -1,3 +1,6 @@
+# ruff: noqa: F401, F811, I001
+# This module is the public namespace: most imports are re-exports, in an order that installs
+# the Tensor methods before the names that use them; functions take torch-style `dtype=` args.
 """flambeau: a define-by-run deep-learning framework with PyTorch's API and pluggable backends.
 
 >>> import flambeau as torch
@@ -223,10 +226,9 @@ def log_softmax(input, dim, dtype=None):
     return _log_softmax(input, dim, dtype=dtype)
 
 
-Tensor.relu = relu
-Tensor.relu_ = relu_
-Tensor.softmax = softmax
-Tensor.log_softmax = log_softmax
+for _name, _fn in (("relu", relu), ("relu_", relu_), ("softmax", softmax),
+                   ("log_softmax", log_softmax)):
+    setattr(Tensor, _name, _fn)
 
 # ``flambeau.mul(a, b, out=c)`` writes into ``c`` (operators and methods stay unwrapped)
 from ._ops import _out  # noqa: E402

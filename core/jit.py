@@ -65,7 +65,4 @@ def wait(future):
     return future.wait()
 
 
-try:  # typing.Final, as torch.jit.Final
-    from typing import Final  # noqa: F401
-except ImportError:  # pragma: no cover
-    Final = None
+from typing import Final  # noqa: E402,F401  (torch.jit.Final is typing.Final)

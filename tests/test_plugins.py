@@ -12,8 +12,9 @@ import subprocess
 import sys
 import textwrap
 
-import flambeau
 import pytest
+
+import flambeau
 from flambeau import backends
 from flambeau.backend import ArrayModuleBackend
 from flambeau.backends import BackendSpec
@@ -620,6 +621,7 @@ def test_backend_spec_is_a_checked_frozen_record():
 
 def test_hookimpl_marker_and_contract():
     import pluggy
+
     from flambeau import hookspecs
 
     assert isinstance(flambeau.hookimpl, pluggy.HookimplMarker)

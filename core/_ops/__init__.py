@@ -1,3 +1,6 @@
+# ruff: noqa: B009, B010
+# Methods are installed with setattr/getattr on purpose: Tensor gains them at import time, and
+# type checkers would read plain attribute assignments as reassigning methods.
 """Op families and the Tensor methods built on them.
 
 Each family module defines its ``Function`` subclasses and public functions; ``install`` puts
@@ -80,9 +83,9 @@ for _name in _METHOD_NAMES:
     # the function itself: on the class it is a method, ``self`` binding to ``input`` (a wrapper
     # would cost a call per op)
     setattr(Tensor, _name, _FUNCS[_name])
-Tensor.to = convert.to
-Tensor.where = lambda self, condition, y: E.where(condition, self, y)
-Tensor.positive = lambda self: E.positive(self)
+setattr(Tensor, "to", convert.to)
+setattr(Tensor, "where", lambda self, condition, y: E.where(condition, self, y))
+setattr(Tensor, "positive", lambda self: E.positive(self))
 
 # in-place forms: x.name_(...) computes name(x, ...) and writes it into x
 _INPLACE = """
@@ -97,11 +100,11 @@ masked_scatter tril triu eq ne lt le gt ge cumsum cumprod t transpose
 
 for _name in _INPLACE:
     setattr(Tensor, _name + "_", _inplace_method(_FUNCS[_name], _name + "_"))
-Tensor.negative_ = Tensor.neg_
-Tensor.sgn_ = Tensor.sign_
-Tensor.absolute_ = Tensor.abs_
-Tensor.arctan2_ = Tensor.atan2_
-Tensor.fix_ = Tensor.trunc_
+setattr(Tensor, "negative_", getattr(Tensor, "neg_"))
+setattr(Tensor, "sgn_", getattr(Tensor, "sign_"))
+setattr(Tensor, "absolute_", getattr(Tensor, "abs_"))
+setattr(Tensor, "arctan2_", getattr(Tensor, "atan2_"))
+setattr(Tensor, "fix_", getattr(Tensor, "trunc_"))
 
 
 def _fast_inplace(name, fn):
@@ -117,14 +120,14 @@ def _fast_inplace(name, fn):
     return m
 
 
-Tensor.add_ = _fast_inplace("add_", E.add)
-Tensor.sub_ = _fast_inplace("sub_", E.sub)
-Tensor.subtract_ = Tensor.sub_
-Tensor.mul_ = _fast_inplace("mul_", E.mul)
-Tensor.multiply_ = Tensor.mul_
-Tensor.div_ = _fast_inplace("div_", E.div)
-Tensor.divide_ = Tensor.div_
-Tensor.true_divide_ = Tensor.div_
+setattr(Tensor, "add_", _fast_inplace("add_", E.add))
+setattr(Tensor, "sub_", _fast_inplace("sub_", E.sub))
+setattr(Tensor, "subtract_", getattr(Tensor, "sub_"))
+setattr(Tensor, "mul_", _fast_inplace("mul_", E.mul))
+setattr(Tensor, "multiply_", getattr(Tensor, "mul_"))
+setattr(Tensor, "div_", _fast_inplace("div_", E.div))
+setattr(Tensor, "divide_", getattr(Tensor, "div_"))
+setattr(Tensor, "true_divide_", getattr(Tensor, "div_"))
 
 
 def _fill_(self, value):
@@ -179,9 +182,9 @@ def _copy_(self, src, non_blocking=False):
     return inplace(self, lambda s: convert.CopyFrom.apply(s, src), "copy_")
 
 
-Tensor.fill_ = _fill_
-Tensor.zero_ = _zero_
-Tensor.copy_ = _copy_
+setattr(Tensor, "fill_", _fill_)
+setattr(Tensor, "zero_", _zero_)
+setattr(Tensor, "copy_", _copy_)
 
 
 def _random_method(sample):
@@ -206,32 +209,32 @@ def _random_method(sample):
     return m
 
 
-Tensor.uniform_ = _random_method("uniform")
-Tensor.normal_ = _random_method("normal")
-Tensor.bernoulli_ = _random_method("bernoulli")
-Tensor.random_ = _random_method("random")
-Tensor.exponential_ = _random_method("exponential")
-Tensor.geometric_ = _random_method("geometric")
-Tensor.log_normal_ = _random_method("log_normal")
-Tensor.cauchy_ = _random_method("cauchy")
+setattr(Tensor, "uniform_", _random_method("uniform"))
+setattr(Tensor, "normal_", _random_method("normal"))
+setattr(Tensor, "bernoulli_", _random_method("bernoulli"))
+setattr(Tensor, "random_", _random_method("random"))
+setattr(Tensor, "exponential_", _random_method("exponential"))
+setattr(Tensor, "geometric_", _random_method("geometric"))
+setattr(Tensor, "log_normal_", _random_method("log_normal"))
+setattr(Tensor, "cauchy_", _random_method("cauchy"))
 
 
 # ---------------------------------------------------------------------------
 # properties and Python operators
 # ---------------------------------------------------------------------------
-Tensor.T = property(S._T)
-Tensor.mT = property(S._mT)
-Tensor.H = property(S._T)
-Tensor.mH = property(S._mT)
-Tensor.__getitem__ = I.getitem
-Tensor.__setitem__ = I.setitem
+setattr(Tensor, "T", property(S._T))
+setattr(Tensor, "mT", property(S._mT))
+setattr(Tensor, "H", property(S._T))
+setattr(Tensor, "mH", property(S._mT))
+setattr(Tensor, "__getitem__", I.getitem)
+setattr(Tensor, "__setitem__", I.setitem)
 
 
 def _sum_to_size(self, *size):
     return S.sum_to_size(self, *size)
 
 
-Tensor.sum_to_size = _sum_to_size
+setattr(Tensor, "sum_to_size", _sum_to_size)
 
 
 def _coerce(self, other):
@@ -274,43 +277,43 @@ def _rbinop(fn):
 
 # (+, * and / call their Function directly: what add, mul and div do without alpha or
 # rounding_mode, one call less on the most common operators)
-Tensor.__add__ = _binop(E.Add.apply)
-Tensor.__radd__ = _rbinop(E.Add.apply)
-Tensor.__sub__ = _binop(E.sub)
-Tensor.__rsub__ = _rbinop(lambda a, b: named(E.sub(a, b), "RsubBackward1"))
-Tensor.__mul__ = _binop(E.Mul.apply)
-Tensor.__rmul__ = _rbinop(E.Mul.apply)
-Tensor.__truediv__ = _binop(E.Div.apply)
-Tensor.__rtruediv__ = _rbinop(lambda a, b: named(E.div(a, b), "MulBackward0"))  # a * b^-1
-Tensor.__floordiv__ = _binop(E.floor_divide)
-Tensor.__rfloordiv__ = _rbinop(E.floor_divide)
-Tensor.__mod__ = _binop(E.remainder)
-Tensor.__rmod__ = _rbinop(E.remainder)
-Tensor.__pow__ = _binop(E.pow)
-Tensor.__rpow__ = _rbinop(E.pow)
-Tensor.__matmul__ = _binop(L.matmul)
-Tensor.__rmatmul__ = lambda self, other: NotImplemented
-Tensor.__and__ = _binop(E.bitwise_and)
-Tensor.__rand__ = _rbinop(E.bitwise_and)
-Tensor.__or__ = _binop(E.bitwise_or)
-Tensor.__ror__ = _rbinop(E.bitwise_or)
-Tensor.__xor__ = _binop(E.bitwise_xor)
-Tensor.__rxor__ = _rbinop(E.bitwise_xor)
-Tensor.__lshift__ = _binop(E.bitwise_left_shift)
-Tensor.__rshift__ = _binop(E.bitwise_right_shift)
-Tensor.__rlshift__ = _rbinop(E.bitwise_left_shift)
-Tensor.__rrshift__ = _rbinop(E.bitwise_right_shift)
-Tensor.__eq__ = _binop(E.eq)
-Tensor.__ne__ = _binop(E.ne)
-Tensor.__lt__ = _binop(E.lt)
-Tensor.__le__ = _binop(E.le)
-Tensor.__gt__ = _binop(E.gt)
-Tensor.__ge__ = _binop(E.ge)
-Tensor.__hash__ = lambda self: id(self)
-Tensor.__neg__ = lambda self: E.neg(self) if self.dtype is not dt.bool_ else _bool_neg()
-Tensor.__pos__ = lambda self: self
-Tensor.__abs__ = lambda self: E.abs(self)
-Tensor.__invert__ = lambda self: E.bitwise_not(self) if not self.dtype.is_floating_point else _float_invert()
+setattr(Tensor, "__add__", _binop(E.Add.apply))
+setattr(Tensor, "__radd__", _rbinop(E.Add.apply))
+setattr(Tensor, "__sub__", _binop(E.sub))
+setattr(Tensor, "__rsub__", _rbinop(lambda a, b: named(E.sub(a, b), "RsubBackward1")))
+setattr(Tensor, "__mul__", _binop(E.Mul.apply))
+setattr(Tensor, "__rmul__", _rbinop(E.Mul.apply))
+setattr(Tensor, "__truediv__", _binop(E.Div.apply))
+setattr(Tensor, "__rtruediv__", _rbinop(lambda a, b: named(E.div(a, b), "MulBackward0")))
+setattr(Tensor, "__floordiv__", _binop(E.floor_divide))
+setattr(Tensor, "__rfloordiv__", _rbinop(E.floor_divide))
+setattr(Tensor, "__mod__", _binop(E.remainder))
+setattr(Tensor, "__rmod__", _rbinop(E.remainder))
+setattr(Tensor, "__pow__", _binop(E.pow))
+setattr(Tensor, "__rpow__", _rbinop(E.pow))
+setattr(Tensor, "__matmul__", _binop(L.matmul))
+setattr(Tensor, "__rmatmul__", lambda self, other: NotImplemented)
+setattr(Tensor, "__and__", _binop(E.bitwise_and))
+setattr(Tensor, "__rand__", _rbinop(E.bitwise_and))
+setattr(Tensor, "__or__", _binop(E.bitwise_or))
+setattr(Tensor, "__ror__", _rbinop(E.bitwise_or))
+setattr(Tensor, "__xor__", _binop(E.bitwise_xor))
+setattr(Tensor, "__rxor__", _rbinop(E.bitwise_xor))
+setattr(Tensor, "__lshift__", _binop(E.bitwise_left_shift))
+setattr(Tensor, "__rshift__", _binop(E.bitwise_right_shift))
+setattr(Tensor, "__rlshift__", _rbinop(E.bitwise_left_shift))
+setattr(Tensor, "__rrshift__", _rbinop(E.bitwise_right_shift))
+setattr(Tensor, "__eq__", _binop(E.eq))
+setattr(Tensor, "__ne__", _binop(E.ne))
+setattr(Tensor, "__lt__", _binop(E.lt))
+setattr(Tensor, "__le__", _binop(E.le))
+setattr(Tensor, "__gt__", _binop(E.gt))
+setattr(Tensor, "__ge__", _binop(E.ge))
+setattr(Tensor, "__hash__", lambda self: id(self))
+setattr(Tensor, "__neg__", lambda self: E.neg(self) if self.dtype is not dt.bool_ else _bool_neg())
+setattr(Tensor, "__pos__", lambda self: self)
+setattr(Tensor, "__abs__", lambda self: E.abs(self))
+setattr(Tensor, "__invert__", lambda self: E.bitwise_not(self) if not self.dtype.is_floating_point else _float_invert())
 
 
 def _float_invert():
@@ -335,10 +338,10 @@ def _iop(name, fn):
     return op
 
 
-Tensor.__iadd__ = _iop("add_", E.add)
-Tensor.__isub__ = _iop("sub_", E.sub)
-Tensor.__imul__ = _iop("mul_", E.mul)
-Tensor.__itruediv__ = _iop("div_", E.div)
+setattr(Tensor, "__iadd__", _iop("add_", E.add))
+setattr(Tensor, "__isub__", _iop("sub_", E.sub))
+setattr(Tensor, "__imul__", _iop("mul_", E.mul))
+setattr(Tensor, "__itruediv__", _iop("div_", E.div))
 
 
 def _iop_generic(name, fn):
@@ -348,10 +351,10 @@ def _iop_generic(name, fn):
     return op
 
 
-Tensor.__ifloordiv__ = _iop_generic("floor_divide_", E.floor_divide)
-Tensor.__imod__ = _iop_generic("remainder_", E.remainder)
-Tensor.__ipow__ = _iop_generic("pow_", E.pow)
-Tensor.__iand__ = _iop_generic("bitwise_and_", E.bitwise_and)
-Tensor.__ior__ = _iop_generic("bitwise_or_", E.bitwise_or)
-Tensor.__ixor__ = _iop_generic("bitwise_xor_", E.bitwise_xor)
-Tensor.__imatmul__ = _iop_generic("matmul_", L.matmul)
+setattr(Tensor, "__ifloordiv__", _iop_generic("floor_divide_", E.floor_divide))
+setattr(Tensor, "__imod__", _iop_generic("remainder_", E.remainder))
+setattr(Tensor, "__ipow__", _iop_generic("pow_", E.pow))
+setattr(Tensor, "__iand__", _iop_generic("bitwise_and_", E.bitwise_and))
+setattr(Tensor, "__ior__", _iop_generic("bitwise_or_", E.bitwise_or))
+setattr(Tensor, "__ixor__", _iop_generic("bitwise_xor_", E.bitwise_xor))
+setattr(Tensor, "__imatmul__", _iop_generic("matmul_", L.matmul))

@@ -4,8 +4,17 @@ from __future__ import annotations
 import math
 
 from ._util import (
-    InternalFunction, Tensor, binary_operands, check_device, dt, grad_state, inplace, named,
-    to_tensor, unbroadcast, wrap_int,
+    InternalFunction,
+    Tensor,
+    binary_operands,
+    check_device,
+    dt,
+    grad_state,
+    inplace,
+    named,
+    to_tensor,
+    unbroadcast,
+    wrap_int,
 )
 
 # =============================================================================

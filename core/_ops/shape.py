@@ -680,8 +680,8 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
         out = x.expand(exp)
         shape[d] *= repeats
         return out.reshape(shape)
-    from .indexing import index_select
     from .._creation import arange
+    from .indexing import index_select
 
     reps = repeats.tolist()
     idx = [i for i, r in enumerate(reps) for _ in range(r)]
