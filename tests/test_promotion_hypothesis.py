@@ -127,8 +127,9 @@ def test_scalar_and_zero_dim_promotion(shape, dtype, scalar, zero_dtype, seed):
        da=st.sampled_from(["float32", "float64"]), db=st.sampled_from(["float32", "float64", "int64"]))
 def test_gradients_reduce_to_each_operands_shape_and_dtype(shapes, da, db):
     (sa, sb), out_shape = shapes.input_shapes, shapes.result_shape
-    a = flambeau.tensor(_values(sa, da, 0) + 0.5, requires_grad=True)
-    b_np = _values(sb, db, 1) + 1
+    # cast after the arithmetic: NumPy 1.x promotes 0-d float32 + Python float to float64
+    a = flambeau.tensor(np.asarray(_values(sa, da, 0) + 0.5).astype(da), requires_grad=True)
+    b_np = np.asarray(_values(sb, db, 1) + 1).astype(db)
     b = flambeau.tensor(b_np, requires_grad=db != "int64")
     (a * b).sum().backward()
     assert a.grad.shape == sa and a.grad.dtype.name == da
