@@ -264,6 +264,8 @@ def __getattr__(name):
 
         return hookimpl
     if name in ("nn", "optim", "utils", "testing", "serialization", "cuda", "random", "return_types",
-                "examples", "func", "jit", "distributions", "special"):
+                "examples", "func", "jit", "distributions", "special", "amp"):
         return importlib.import_module(f"flambeau.{name}")
+    if name in ("autocast", "is_autocast_enabled"):  # torch.autocast (flambeau.amp)
+        return getattr(importlib.import_module("flambeau.amp"), name)
     raise AttributeError(f"module 'flambeau' has no attribute {name!r}")

@@ -22,6 +22,7 @@ import itertools
 from collections import OrderedDict, namedtuple
 
 from ._tensor import Tensor, _init_slots
+from .autograd.grad_mode import _state as _grad_state
 from .autograd.grad_mode import no_grad
 
 __all__ = ["Parameter", "Buffer", "Module", "RemovableHandle", "UninitializedParameter"]
@@ -64,6 +65,8 @@ class Parameter(Tensor):
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
 
+    __str__ = __repr__  # Tensor's __str__ is bound to Tensor.__repr__; print(p) shows the header
+
     def __deepcopy__(self, memo):
         if id(self) in memo:
             return memo[id(self)]
@@ -74,7 +77,8 @@ class Parameter(Tensor):
         import copy
 
         for k, v in self.__dict__.items():
-            out.__dict__[k] = copy.deepcopy(v, memo)
+            if k != "_grad_acc":  # the copy gets its own gradient accumulator
+                out.__dict__[k] = copy.deepcopy(v, memo)
         memo[id(self)] = out
         return out
 
@@ -203,6 +207,7 @@ class Module:
         d["_forward_hooks_with_kwargs"] = {}
         d["_forward_hooks_always_called"] = {}
         d["_backward_hooks"] = OrderedDict()
+        d["_backward_pre_hooks"] = OrderedDict()
         d["_state_dict_hooks"] = OrderedDict()
         d["_state_dict_pre_hooks"] = OrderedDict()
         d["_load_state_dict_pre_hooks"] = OrderedDict()
@@ -219,7 +224,7 @@ class Module:
     def _call_impl(self, *args, **kwargs):
         d = self.__dict__
         if not (d["_forward_pre_hooks"] or d["_forward_hooks"] or _global_forward_pre_hooks
-                or _global_forward_hooks):
+                or _global_forward_hooks or d["_backward_hooks"] or d.get("_backward_pre_hooks")):
             return self.forward(*args, **kwargs)
         with_kw = d["_forward_pre_hooks_with_kwargs"]
         for hid, hook in itertools.chain(_global_forward_pre_hooks.items(),
@@ -238,6 +243,13 @@ class Module:
                 if res is not None:
                     args = res if isinstance(res, tuple) else (res,)
         called = set()
+        bw_hook = None
+        if (d["_backward_hooks"] or d.get("_backward_pre_hooks")) and _grad_state.enabled:
+            from ._module_hooks import BackwardHook
+
+            bw_hook = BackwardHook(self, list(d["_backward_hooks"].values()),
+                                   list(d.get("_backward_pre_hooks", {}).values()))
+            args = bw_hook.setup_input_hook(args)
         try:
             result = self.forward(*args, **kwargs)
         except BaseException:
@@ -260,6 +272,8 @@ class Module:
                 res = hook(self, args, result)
             if res is not None:
                 result = res
+        if bw_hook is not None:
+            result = bw_hook.setup_output_hook(result)
         return result
 
     __call__ = _call_impl
@@ -907,11 +921,26 @@ class Module:
         """No-op (flambeau runs eagerly)."""
 
     def register_full_backward_hook(self, hook, prepend=False):
-        raise NotImplementedError(
-            "flambeau does not support module backward hooks yet; use Tensor.register_hook on "
-            "the module's output instead"
-        )
+        """``hook(module, grad_input, grad_output)`` runs when the gradients of the module's
+        inputs are computed; it may return replacement ``grad_input``."""
+        handle = RemovableHandle(self._backward_hooks)
+        self._backward_hooks[handle.id] = hook
+        if prepend:
+            self._backward_hooks.move_to_end(handle.id, last=False)
+        return handle
 
+    def register_full_backward_pre_hook(self, hook, prepend=False):
+        """``hook(module, grad_output)`` runs when the gradients of the module's outputs are
+        computed; it may return replacement ``grad_output``."""
+        d = self.__dict__.setdefault("_backward_pre_hooks", OrderedDict())
+        handle = RemovableHandle(d)
+        d[handle.id] = hook
+        if prepend:
+            d.move_to_end(handle.id, last=False)
+        return handle
+
+    # PyTorch's older spelling (whose gradients were those of the module's last op); flambeau
+    # gives it the full hook's semantics
     register_backward_hook = register_full_backward_hook
 
 

@@ -44,6 +44,8 @@ class Tensor:
     Create tensors with ``flambeau.tensor``, ``flambeau.zeros`` and friends.
     """
 
+    __module__ = "flambeau"  # type(t) reads <class 'flambeau.Tensor'>, as torch.Tensor does
+
     __slots__ = (
         "_data", "_backend", "dtype", "device", "_requires_grad", "grad_fn", "_vc",
         "__weakref__", "__dict__",

@@ -211,3 +211,11 @@ def get_rng_state(device="cuda"):
 
 def set_rng_state(new_state, device="cuda"):
     _generator().set_state(new_state)
+
+
+def __getattr__(name):
+    if name == "amp":  # torch.cuda.amp.GradScaler / autocast (deprecated spellings of flambeau.amp)
+        from . import _cuda_amp
+
+        return _cuda_amp
+    raise AttributeError(f"module 'flambeau.cuda' has no attribute {name!r}")

@@ -47,8 +47,8 @@ def linear(input, weight, bias=None):
         )
     if input.dtype is not weight.dtype:
         raise RuntimeError(
-            f"mat1 and mat2 must have the same dtype, but got {input.dtype.name} and "
-            f"{weight.dtype.name}"
+            f"mat1 and mat2 must have the same dtype, but got {_scalar_type_name(input)} and "
+            f"{_scalar_type_name(weight)}"
         )
     if input.device is not weight.device and input.device != weight.device:
         raise RuntimeError(

@@ -17,6 +17,8 @@ def _wrap(x, data):
 
 
 class ReLU(InternalFunction):
+    _backward_name = "ReluBackward0"
+
     @staticmethod
     def forward(ctx, x):
         y = _wrap(x, x._backend.binary("maximum", x._data, 0))

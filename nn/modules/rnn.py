@@ -316,13 +316,7 @@ class RNN(RNNBase):
         else:
             raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
         super().__init__(mode, *args, **kwargs)
-        self.nonlinearity = nonlinearity
-
-    def extra_repr(self):
-        s = super().extra_repr()
-        if self.nonlinearity != "tanh":
-            s += f", nonlinearity={self.nonlinearity}"
-        return s
+        self.nonlinearity = nonlinearity  # PyTorch's repr does not show it
 
 
 class LSTM(RNNBase):

@@ -38,8 +38,6 @@ def _F():
 
 def _generate_square_subsequent_mask(sz, device=None, dtype=None):
     """``(sz, sz)`` float mask: 0 on and below the diagonal, ``-inf`` above (no peeking ahead)."""
-    if dtype is None:
-        dtype = flambeau.float32
     return flambeau.full((sz, sz), float("-inf"), dtype=dtype, device=device).triu(1)
 
 
@@ -98,6 +96,16 @@ class TransformerEncoderLayer(Module):
         self.dropout2 = Dropout(dropout)
         if isinstance(activation, str):
             activation = _get_activation_fn(activation)
+        F = _F()
+        from .activation import GELU, ReLU
+
+        # PyTorch records this for its fused inference path; TransformerEncoder reads it
+        if activation is F.relu or isinstance(activation, ReLU):
+            self.activation_relu_or_gelu = 1
+        elif activation is F.gelu or isinstance(activation, GELU):
+            self.activation_relu_or_gelu = 2
+        else:
+            self.activation_relu_or_gelu = 0
         self.activation = activation
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
@@ -187,8 +195,13 @@ class TransformerDecoderLayer(Module):
 
 class TransformerEncoder(Module):
     """A stack of ``num_layers`` copies of ``encoder_layer`` (as ``layers.0``, ``layers.1``,
-    ...), then ``norm`` if given. ``enable_nested_tensor`` and ``mask_check`` are accepted for
-    compatibility (flambeau has no nested tensors: padded positions are computed, not zeroed)."""
+    ...), then ``norm`` if given.
+
+    flambeau has no nested tensors, but it gives PyTorch's values where PyTorch's inference
+    path packs the batch into one: with ``use_nested_tensor`` (``enable_nested_tensor`` and a
+    layer that qualifies, decided at construction as PyTorch does), in eval mode without
+    gradient, for a batched input with a right-padded ``src_key_padding_mask`` and no ``mask``,
+    the padded positions of the output are zeros (before ``norm``)."""
 
     __constants__ = ["norm"]
 
@@ -199,8 +212,16 @@ class TransformerEncoder(Module):
         self.num_layers = num_layers
         self.norm = norm
         self.enable_nested_tensor = enable_nested_tensor
-        self.use_nested_tensor = False
+        self.use_nested_tensor = enable_nested_tensor
         self.mask_check = mask_check
+        why_not = _why_not_nested(encoder_layer)
+        if enable_nested_tensor and why_not:
+            import warnings
+
+            warnings.warn(
+                f"enable_nested_tensor is True, but self.use_nested_tensor is False because "
+                f"{why_not}", stacklevel=2)
+            self.use_nested_tensor = False
 
     def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
         src_key_padding_mask = FA._canonical_mask(
@@ -214,9 +235,57 @@ class TransformerEncoder(Module):
         for mod in self.layers:
             output = mod(output, src_mask=mask, is_causal=is_causal,
                          src_key_padding_mask=src_key_padding_mask)
+        if mask is None and self._packs_padding(src, src_key_padding_mask):
+            keep = src_key_padding_mask == 0 if src_key_padding_mask.dtype.is_floating_point \
+                else src_key_padding_mask.logical_not()
+            if not batch_first:
+                keep = keep.t()
+            output = output * keep.unsqueeze(-1).to(output.dtype)
         if self.norm is not None:
             output = self.norm(output)
         return output
+
+    def _packs_padding(self, src, padding_mask):
+        """Whether PyTorch would run this call on a nested tensor (zeros at padded positions)."""
+        if (padding_mask is None or not getattr(self, "use_nested_tensor", False)
+                or not len(self.layers) or self.layers[0].training or src.dim() != 3):
+            return False
+        first = self.layers[0]
+        if flambeau.is_grad_enabled() and (src.requires_grad or any(
+                p.requires_grad for p in (*first.self_attn.parameters(), *first.norm1.parameters(),
+                                          *first.norm2.parameters(), *first.linear1.parameters(),
+                                          *first.linear2.parameters()))):
+            return False
+        if getattr(self, "mask_check", True):
+            # left aligned: each row's kept positions come first
+            pad = padding_mask != 0 if padding_mask.dtype.is_floating_point else padding_mask
+            pad = pad.to(flambeau.int64)
+            if bool((pad[:, 1:] < pad[:, :-1]).any()):
+                return False
+        return True
+
+
+def _why_not_nested(layer):
+    """PyTorch's reason for not packing padded batches into nested tensors, or ``""``."""
+    name = "encoder_layer"
+    if not isinstance(layer, TransformerEncoderLayer):
+        return f"{name} was not TransformerEncoderLayer"
+    if layer.norm_first:
+        return f"{name}.norm_first was True"
+    if not layer.self_attn.batch_first:
+        return (f"{name}.self_attn.batch_first was not True(use batch_first for better "
+                "inference performance)")
+    if not layer.self_attn._qkv_same_embed_dim:
+        return f"{name}.self_attn._qkv_same_embed_dim was not True"
+    if layer.self_attn.in_proj_bias is None:
+        return f"{name}.self_attn was passed bias=False"
+    if not layer.activation_relu_or_gelu:
+        return f"{name}.activation_relu_or_gelu was not True"
+    if layer.norm1.eps != layer.norm2.eps:
+        return f"{name}.norm1.eps was not equal to {name}.norm2.eps"
+    if layer.self_attn.num_heads % 2 == 1:
+        return f"{name}.self_attn.num_heads is odd"
+    return ""
 
 
 class TransformerDecoder(Module):

@@ -6,7 +6,8 @@ import warnings
 
 import flambeau
 
-__all__ = ["clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "get_total_norm"]
+__all__ = ["clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "get_total_norm",
+           "clip_grads_with_norm_"]
 
 
 def _grads(parameters):
@@ -52,12 +53,21 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     if not grads:
         return flambeau.tensor(0.0)
     total = get_total_norm(grads, norm_type, error_if_nonfinite)
+    clip_grads_with_norm_(parameters, max_norm, total)
+    return total
+
+
+def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
+    """Scale the gradients in place by ``min(max_norm / (total_norm + 1e-6), 1)``, with a total
+    norm computed beforehand (``get_total_norm``)."""
+    grads = _grads(parameters)
+    if not grads:
+        return
     with flambeau.no_grad():
-        clip_coef = float(max_norm) / (total + 1e-6)
+        clip_coef = float(max_norm) / (total_norm + 1e-6)
         coef = clip_coef.clamp(max=1.0)
         for g in grads:
             g.mul_(coef.to(g.device, g.dtype))
-    return total
 
 
 def clip_grad_norm(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):

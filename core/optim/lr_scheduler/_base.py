@@ -169,7 +169,9 @@ class LRScheduler:
         self._last_lr = _group_values(self.optimizer, "lr")
 
 
-_LRScheduler = LRScheduler
+class _LRScheduler(LRScheduler):
+    """The deprecated name older custom schedulers subclass; as in PyTorch, a subclass of
+    ``LRScheduler`` that the built-in schedulers do not derive from."""
 
 
 def _track_optimizer_step(opt):

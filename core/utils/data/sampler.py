@@ -14,7 +14,7 @@ import itertools
 from typing import Generic, TypeVar
 
 from ... import _dtype as dt
-from ..._creation import as_tensor
+from ..._creation import as_tensor, empty
 from ..._random import Generator, multinomial, randint, randperm
 
 __all__ = [
@@ -43,7 +43,8 @@ def _device(generator):
 def _fresh_generator():
     """A generator seeded from the default CPU generator, as PyTorch's ``RandomSampler`` makes
     one per epoch: ``manual_seed`` fixes every epoch's order, and epochs differ."""
-    seed = int(randint(0, 2 ** 63 - 1, (), device="cpu").item())
+    # PyTorch's draw, so the same manual_seed shuffles the same way
+    seed = int(empty((), dtype=dt.int64, device="cpu").random_().item())
     return Generator().manual_seed(seed)
 
 
