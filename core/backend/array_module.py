@@ -114,6 +114,10 @@ class ArrayModuleBackend(Backend):
         self._quiet = (lambda: errstate(all="ignore")) if errstate else contextlib.nullcontext
         self._int64 = xp.dtype("int64")  # indices are int64 on every backend
         self._ndarray = xp.ndarray
+        # NumPy 1.x computes a 0-d array with a Python float in float64 (value-based casting);
+        # NumPy 2 and PyTorch compute in the array's dtype. Cast such scalars first on NumPy 1.
+        version = getattr(xp, "__version__", "2")
+        self._weak_scalar_fix = xp.__name__ == "numpy" and version.split(".")[0] == "1"
 
     # ------------------------------------------------------------------ dtypes
     def native_dtype(self, dtype):
@@ -165,6 +169,8 @@ class ArrayModuleBackend(Backend):
         return out if type(out) is self._ndarray else self.xp.asarray(out)
 
     def binary(self, op, a, b):
+        if self._weak_scalar_fix and a.ndim == 0 and type(b) in (float, int):
+            b = a.dtype.type(b)
         if op in _WARNING_BINARY:
             out = self._call_quiet(self._binary[op], a, b)
         else:
@@ -174,6 +180,8 @@ class ArrayModuleBackend(Backend):
         return out if type(out) is self._ndarray else self.xp.asarray(out)
 
     def binary_inplace(self, op, a, b):
+        if self._weak_scalar_fix and a.ndim == 0 and type(b) in (float, int):
+            b = a.dtype.type(b)
         self._call_quiet(self._binary[op], a, b, out=a, casting="unsafe")
         return a
 
