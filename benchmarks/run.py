@@ -87,6 +87,17 @@ def case_matmul_large(dev):
     return fns
 
 
+def _train_step(model, opt, loss_fn, x, y):
+    """A function that runs one optimizer step on ``loss_fn(model(x), y)``; flambeau and torch
+    spell it the same."""
+    def step():
+        opt.zero_grad()
+        loss_fn(model(x), y).backward()
+        opt.step()
+
+    return step
+
+
 def case_mlp_train_step(dev):
     """One SGD step of a 64-128-10 MLP on a batch of 64 (forward, cross-entropy, backward)."""
     rng = np.random.default_rng(0)
@@ -100,13 +111,7 @@ def case_mlp_train_step(dev):
     model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10)).to(dev)
     opt = flambeau.optim.SGD(model.parameters(), lr=0.01)
     xf, yf = flambeau.tensor(X, device=dev), flambeau.tensor(y, device=dev)
-    loss_fn = nn.CrossEntropyLoss()
-
-    def fl():
-        opt.zero_grad()
-        loss_fn(model(xf), yf).backward()
-        opt.step()
-
+    fl = _train_step(model, opt, nn.CrossEntropyLoss(), xf, yf)
     params = [W1.copy(), b1.copy(), W2.copy(), b2.copy()]
 
     def np_step():
@@ -133,15 +138,8 @@ def case_mlp_train_step(dev):
     if torch is not None:
         tm = torch.nn.Sequential(torch.nn.Linear(64, 128), torch.nn.ReLU(), torch.nn.Linear(128, 10))
         topt = torch.optim.SGD(tm.parameters(), lr=0.01)
-        tx, ty = torch.from_numpy(X), torch.from_numpy(y)
-        tl = torch.nn.CrossEntropyLoss()
-
-        def tstep():
-            topt.zero_grad()
-            tl(tm(tx), ty).backward()
-            topt.step()
-
-        fns["torch"] = tstep
+        fns["torch"] = _train_step(tm, topt, torch.nn.CrossEntropyLoss(), torch.from_numpy(X),
+                                   torch.from_numpy(y))
     return fns
 
 
@@ -155,14 +153,7 @@ def case_cnn_train_step(dev):
     model = DigitsCNN().to(dev)
     opt = flambeau.optim.Adam(model.parameters(), lr=1e-3)
     xf, yf = flambeau.tensor(X, device=dev), flambeau.tensor(y, device=dev)
-    loss_fn = flambeau.nn.CrossEntropyLoss()
-
-    def fl():
-        opt.zero_grad()
-        loss_fn(model(xf), yf).backward()
-        opt.step()
-
-    fns = {"flambeau": fl}
+    fns = {"flambeau": _train_step(model, opt, flambeau.nn.CrossEntropyLoss(), xf, yf)}
     if torch is not None:
         tn = torch.nn
         tm = tn.Sequential(
@@ -171,15 +162,8 @@ def case_cnn_train_step(dev):
             tn.Flatten(), tn.Dropout(0.25), tn.Linear(128, 64), tn.ReLU(), tn.Dropout(0.25),
             tn.Linear(64, 10))
         topt = torch.optim.Adam(tm.parameters(), lr=1e-3)
-        tx, ty = torch.from_numpy(X), torch.from_numpy(y)
-        tl = tn.CrossEntropyLoss()
-
-        def tstep():
-            topt.zero_grad()
-            tl(tm(tx), ty).backward()
-            topt.step()
-
-        fns["torch"] = tstep
+        fns["torch"] = _train_step(tm, topt, tn.CrossEntropyLoss(), torch.from_numpy(X),
+                                   torch.from_numpy(y))
     return fns
 
 

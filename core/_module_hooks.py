@@ -33,6 +33,26 @@ def _tensors(values):
     return [i for i, v in enumerate(values) if isinstance(v, Tensor)]
 
 
+def _scatter(n, index, values):
+    """A length-``n`` tuple holding ``values`` at the positions ``index``, None elsewhere."""
+    full = [None] * n
+    for i, v in zip(index, values):
+        full[i] = v
+    return tuple(full)
+
+
+def _through_identity(on_grads, values, index):
+    """``values`` (as a list) with those at ``index`` passed through one ``_Identity`` node,
+    whose backward calls ``on_grads`` with their gradients."""
+    wrapped = _Identity.apply(on_grads, *[values[i] for i in index])
+    if isinstance(wrapped, Tensor):
+        wrapped = (wrapped,)
+    values = list(values)
+    for i, t in zip(index, wrapped):
+        values[i] = t
+    return values
+
+
 class BackwardHook:
     """One forward pass's hooks state: wraps the inputs before ``forward`` and the outputs
     after it."""
@@ -66,19 +86,10 @@ class BackwardHook:
         self.input_index = index
 
         def on_grad_inputs(grads):
-            full = [None] * self.n_inputs
-            for i, g in zip(index, grads):
-                full[i] = g
-            full = self._call_hooks(tuple(full))
+            full = self._call_hooks(_scatter(self.n_inputs, index, grads))
             return tuple(full[i] for i in index)
 
-        wrapped = _Identity.apply(on_grad_inputs, *[args[i] for i in index])
-        if isinstance(wrapped, Tensor):
-            wrapped = (wrapped,)
-        args = list(args)
-        for i, t in zip(index, wrapped):
-            args[i] = t
-        return tuple(args)
+        return tuple(_through_identity(on_grad_inputs, args, index))
 
     def setup_output_hook(self, result):
         single = isinstance(result, Tensor)
@@ -91,10 +102,7 @@ class BackwardHook:
         n_out = len(outputs)
 
         def on_grad_outputs(grads):
-            full = [None] * n_out
-            for i, g in zip(index, grads):
-                full[i] = g
-            full = tuple(full)
+            full = _scatter(n_out, index, grads)
             for hook in self.pre_hooks:
                 res = hook(self.module, full)
                 if res is not None:
@@ -115,10 +123,5 @@ class BackwardHook:
                         "always return None or None for all gradients.")
             return tuple(full[i] for i in index)
 
-        wrapped = _Identity.apply(on_grad_outputs, *[outputs[i] for i in index])
-        if isinstance(wrapped, Tensor):
-            wrapped = (wrapped,)
-        outputs = list(outputs)
-        for i, t in zip(index, wrapped):
-            outputs[i] = t
+        outputs = _through_identity(on_grad_outputs, outputs, index)
         return outputs[0] if single else tuple(outputs)

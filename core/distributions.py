@@ -122,8 +122,8 @@ _REAL = (lambda v: v == v, "Real()")
 _UNIT = (lambda v: (v >= 0) & (v <= 1), "Interval(lower_bound=0.0, upper_bound=1.0)")
 
 
-class Normal(Distribution):
-    """The normal distribution with mean ``loc`` and standard deviation ``scale``."""
+class _LocScale(Distribution):
+    """Base of the location-scale families: a real ``loc``, a positive ``scale``, mean ``loc``."""
 
     arg_constraints = {"loc": _REAL, "scale": _POSITIVE}
     has_rsample = True
@@ -135,6 +135,10 @@ class Normal(Distribution):
     @property
     def mean(self):
         return self.loc
+
+
+class Normal(_LocScale):
+    """The normal distribution with mean ``loc`` and standard deviation ``scale``."""
 
     @property
     def mode(self):
@@ -447,19 +451,8 @@ class Exponential(Distribution):
         return 1.0 - self.rate.log()
 
 
-class Laplace(Distribution):
+class Laplace(_LocScale):
     """The Laplace distribution with location ``loc`` and scale ``scale``."""
-
-    arg_constraints = {"loc": _REAL, "scale": _POSITIVE}
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = _as_tensors(loc, scale)
-        super().__init__(self.loc.shape, validate_args=validate_args)
-
-    @property
-    def mean(self):
-        return self.loc
 
     @property
     def variance(self):

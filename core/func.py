@@ -162,6 +162,12 @@ def _prepare(args, argnums):
     return new_args, nums, nested
 
 
+def _split_aux(result, has_aux):
+    """``(output, aux)`` of a function's ``result``: with ``has_aux`` it returns that pair,
+    otherwise just the output (``aux`` is ``None``)."""
+    return result if has_aux else (result, None)
+
+
 def grad_and_value(func, argnums=0, has_aux=False):
     """``(gradient, value)`` of the scalar ``func`` with respect to ``argnums``."""
     def wrapped(*args, **kwargs):
@@ -169,10 +175,7 @@ def grad_and_value(func, argnums=0, has_aux=False):
 
         with _enabled():
             new_args, nums, nested = _prepare(args, argnums)
-            out = func(*new_args, **kwargs)
-            aux = None
-            if has_aux:
-                out, aux = out
+            out, aux = _split_aux(func(*new_args, **kwargs), has_aux)
             if out.numel() != 1:
                 raise RuntimeError(
                     f"grad_and_value(f)(*args): Expected f(*args) to return a scalar Tensor, "
@@ -209,10 +212,7 @@ def vjp(func, *primals, has_aux=False):
 
     with _enabled():
         new_args, _, nested = _prepare(primals, tuple(range(len(primals))))
-        out = func(*new_args)
-        aux = None
-        if has_aux:
-            out, aux = out
+        out, aux = _split_aux(func(*new_args), has_aux)
     outs = _leaves(out)
     flat_in = [t for a in new_args for t in _leaves(a)]
 
@@ -237,10 +237,7 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
 
     with _enabled():
         new_args, _, nested = _prepare(tuple(primals), tuple(range(len(primals))))
-        out = func(*new_args)
-        aux = None
-        if has_aux:
-            out, aux = out
+        out, aux = _split_aux(func(*new_args), has_aux)
         outs = _leaves(out)
         dummies = [o.new_zeros(o.shape).requires_grad_() for o in outs]
         flat_in = [t for a in new_args for t in _leaves(a)]
@@ -268,10 +265,7 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
 
         with _enabled():
             new_args, nums, nested = _prepare(args, argnums)
-            out = func(*new_args, **kwargs)
-            aux = None
-            if has_aux:
-                out, aux = out
+            out, aux = _split_aux(func(*new_args, **kwargs), has_aux)
             ins = [new_args[n] for n in nums]
             flat_out = out.reshape(-1)
             rows = [[] for _ in ins]

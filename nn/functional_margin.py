@@ -16,14 +16,11 @@ __all__ = ["multi_margin_loss", "multilabel_margin_loss", "triplet_margin_with_d
            "channel_shuffle"]
 
 
+# functional.py loads this module at its end, so its helpers are imported when called
 def _reduce(loss, reduction):
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    if reduction == "none":
-        return loss
-    raise ValueError(f"{reduction} is not a valid value for reduction")
+    from .functional import _reduce
+
+    return _reduce(loss, reduction)
 
 
 def _legacy(size_average, reduce, reduction):

@@ -37,6 +37,25 @@ def _problem(dtype):
     return w, v, loss
 
 
+def _problem_at(w, v):
+    """A float32 ``_problem`` whose parameters start at the current values of ``w`` and ``v``."""
+    w2, v2, loss2 = _problem(flambeau.float32)
+    with flambeau.no_grad():
+        w2.copy_(w)
+        v2.copy_(v)
+    return w2, v2, loss2
+
+
+def _assert_same_next_step(first, second):
+    """Step both ``(optimizer, loss, w, v)`` once; their parameters must then be equal."""
+    for opt, loss, _, _ in (first, second):
+        opt.zero_grad()
+        loss().backward()
+        opt.step()
+    for a, b in zip(first[2:], second[2:]):
+        np.testing.assert_array_equal(to_numpy(b), to_numpy(a))
+
+
 def _run(name, kw, dtype, steps=STEPS, params=None):
     w, v, loss = _problem(dtype)
     sign = -1.0 if kw.get("maximize") else 1.0  # maximize the negated loss: same path
@@ -456,10 +475,7 @@ def test_state_dict_round_trip_gives_the_same_next_step(name, kw):
     assert [g["params"] for g in sd["param_groups"]] == [[0], [1]]
     assert sd["param_groups"][1]["lr"] == 0.02
 
-    w2, v2, loss2 = _problem(flambeau.float32)
-    with flambeau.no_grad():
-        w2.copy_(w)
-        v2.copy_(v)
+    w2, v2, loss2 = _problem_at(w, v)
     opt2 = getattr(optim, name)([{"params": [w2]}, {"params": [v2]}], **kw)
     opt2.load_state_dict(sd)
     assert opt2.param_groups[1]["lr"] == 0.02
@@ -468,12 +484,7 @@ def test_state_dict_round_trip_gives_the_same_next_step(name, kw):
         other = opt2.state[v2][key]
         assert other is not value  # loaded state is a copy
         np.testing.assert_array_equal(to_numpy(other), to_numpy(value))
-    for o, f in ((opt, loss), (opt2, loss2)):
-        o.zero_grad()
-        f().backward()
-        o.step()
-    np.testing.assert_array_equal(to_numpy(w2), to_numpy(w))
-    np.testing.assert_array_equal(to_numpy(v2), to_numpy(v))
+    _assert_same_next_step((opt, loss, w, v), (opt2, loss2, w2, v2))
 
 
 def test_load_state_dict_casts_to_the_parameters_dtype_but_not_step():
@@ -677,15 +688,7 @@ def test_state_dict_survives_flambeau_save_and_load(tmp_path):
         loss().backward()
         opt.step()
     flambeau.save(opt.state_dict(), tmp_path / "opt.safetensors")
-    w2, v2, loss2 = _problem(flambeau.float32)
-    with flambeau.no_grad():
-        w2.copy_(w)
-        v2.copy_(v)
+    w2, v2, loss2 = _problem_at(w, v)
     opt2 = optim.Adam([w2, v2], lr=0.05, amsgrad=True)
     opt2.load_state_dict(flambeau.load(tmp_path / "opt.safetensors"))
-    for o, f in ((opt, loss), (opt2, loss2)):
-        o.zero_grad()
-        f().backward()
-        o.step()
-    np.testing.assert_array_equal(to_numpy(w2), to_numpy(w))
-    np.testing.assert_array_equal(to_numpy(v2), to_numpy(v))
+    _assert_same_next_step((opt, loss, w, v), (opt2, loss2, w2, v2))

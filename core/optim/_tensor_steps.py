@@ -19,6 +19,25 @@ def lerp_(a, b, w):
     return a.copy_(b - diff * (1 - w))
 
 
+def apply_weight_decay(p, grad, lr, weight_decay, decoupled):
+    """Adam-style weight decay, returning the gradient to use: with ``decoupled`` (AdamW's form)
+    ``param *= 1 - lr * weight_decay`` in place; otherwise an L2 term,
+    ``grad + weight_decay * param``."""
+    if weight_decay != 0:
+        if decoupled:
+            p.mul_(1 - lr * weight_decay)
+        else:
+            grad = grad.add(p, alpha=weight_decay)
+    return grad
+
+
+def update_moments_(exp_avg, exp_avg_sq, grad, beta1, beta2):
+    """Adam's moment updates in place: ``m = beta1 m + (1 - beta1) g``,
+    ``v = beta2 v + (1 - beta2) g^2``."""
+    lerp_(exp_avg, grad, 1 - beta1)
+    exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+
+
 def scalar_state(p, value):
     """A 0-d state scalar (``step``, ``mu_product``, ``eta``, ``mu``) holding ``value``, of the
     dtype and on the device of ``step`` counters (see ``optimizer._new_step``)."""

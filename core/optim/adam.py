@@ -2,6 +2,7 @@
 decoupled weight decay)."""
 from __future__ import annotations
 
+from ._tensor_steps import check_betas_eps_wd
 from .optimizer import Optimizer, _check_grad, _increment_step, _new_step, _scalar, _zeros_like
 
 __all__ = ["Adam", "AdamW"]
@@ -31,14 +32,7 @@ class Adam(Optimizer):
                  differentiable=False, fused=None, decoupled_weight_decay=False):
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        check_betas_eps_wd(betas, eps, weight_decay)
         defaults = {
             "lr": lr, "betas": tuple(_scalar(b) for b in betas), "eps": eps,
             "weight_decay": weight_decay, "amsgrad": amsgrad, "maximize": maximize,

@@ -2,7 +2,13 @@
 from __future__ import annotations
 
 from ..autograd.grad_mode import no_grad
-from ._tensor_steps import check_betas_eps_wd, check_lr, lerp_, scalar_state
+from ._tensor_steps import (
+    apply_weight_decay,
+    check_betas_eps_wd,
+    check_lr,
+    scalar_state,
+    update_moments_,
+)
 from .optimizer import Optimizer, _check_grad, _scalar
 
 __all__ = ["NAdam"]
@@ -71,16 +77,11 @@ class NAdam(Optimizer):
                 grad = -grad if group["maximize"] else grad
                 step = state["step"].add_(1).item()
                 bias_correction2 = 1 - beta2 ** step
-                if wd != 0:
-                    if group["decoupled_weight_decay"]:
-                        p.mul_(1 - lr * wd)
-                    else:
-                        grad = grad.add(p, alpha=wd)
+                grad = apply_weight_decay(p, grad, lr, wd, group["decoupled_weight_decay"])
                 mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
                 mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * momentum_decay)))
                 mu_product = state["mu_product"].mul_(mu).item()
-                lerp_(exp_avg, grad, 1 - beta1)
-                exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+                update_moments_(exp_avg, exp_avg_sq, grad, beta1, beta2)
                 denom = exp_avg_sq.div(bias_correction2).sqrt().add_(eps)
                 mu_product_next = mu_product * mu_next
                 p.addcdiv_(grad, denom, value=-lr * (1.0 - mu) / (1.0 - mu_product))

@@ -2,7 +2,13 @@
 from __future__ import annotations
 
 from ..autograd.grad_mode import no_grad
-from ._tensor_steps import check_betas_eps_wd, check_lr, lerp_, scalar_state
+from ._tensor_steps import (
+    apply_weight_decay,
+    check_betas_eps_wd,
+    check_lr,
+    scalar_state,
+    update_moments_,
+)
 from .optimizer import Optimizer, _check_grad, _scalar
 
 __all__ = ["RAdam"]
@@ -59,13 +65,8 @@ class RAdam(Optimizer):
                 exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
                 grad = -grad if group["maximize"] else grad
                 step = state["step"].add_(1).item()
-                if wd != 0:
-                    if group["decoupled_weight_decay"]:
-                        p.mul_(1 - lr * wd)
-                    else:
-                        grad = grad.add(p, alpha=wd)
-                lerp_(exp_avg, grad, 1 - beta1)
-                exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+                grad = apply_weight_decay(p, grad, lr, wd, group["decoupled_weight_decay"])
+                update_moments_(exp_avg, exp_avg_sq, grad, beta1, beta2)
                 bias_correction1 = 1 - beta1 ** step
                 bias_correction2 = 1 - beta2 ** step
                 bias_corrected_exp_avg = exp_avg / bias_correction1

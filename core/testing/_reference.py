@@ -100,23 +100,11 @@ def check_array(backend, out, expected, dtype, what, *, inputs=(), scale=None, t
     match exactly.
     """
     msg = where_(backend, what, dtype, inputs)
-    if check_dtype:
-        got_dtype = backend.dtype_of(out)
-        assert got_dtype is dtype, f"{msg}: result dtype is {got_dtype!r}, expected {dtype!r}"
-    host = get(backend, out)
-    expected = np.asarray(expected)
-    assert tuple(host.shape) == tuple(expected.shape), (
-        f"{msg}: result shape {tuple(host.shape)}, expected {tuple(expected.shape)}"
-    )
+    host, expected = _host_result(backend, out, expected, dtype, msg, check_dtype)
     if not dtype.is_floating_point:
         same = host.astype(np.int64) == expected.astype(np.int64) if dtype is not dt.bool_ \
             else host.astype(bool) == expected.astype(bool)
-        if not np.all(same):
-            i = tuple(int(v) for v in np.argwhere(~same)[0])
-            raise AssertionError(
-                f"{msg}: {int((~same).sum())} of {same.size} elements differ; first at {i}: "
-                f"got {_py(host[i])!r}, expected {_py(expected[i])!r}"
-            )
+        _assert_all_same(msg, same, host, expected)
         return
     got = host.astype(np.float64)
     ref = expected.astype(np.float64)
@@ -146,16 +134,29 @@ def check_array(backend, out, expected, dtype, what, *, inputs=(), scale=None, t
 def check_exact(backend, out, expected, dtype, what, *, inputs=()):
     """Like ``check_array`` but every value, floats included, must be equal (NaN equals NaN)."""
     msg = where_(backend, what, dtype, inputs)
-    got_dtype = backend.dtype_of(out)
-    assert got_dtype is dtype, f"{msg}: result dtype is {got_dtype!r}, expected {dtype!r}"
+    host, expected = _host_result(backend, out, expected, dtype, msg)
+    same = host == expected
+    if dtype.is_floating_point:
+        same |= np.isnan(host.astype(np.float64)) & np.isnan(expected.astype(np.float64))
+    _assert_all_same(msg, same, host, expected)
+
+
+def _host_result(backend, out, expected, dtype, msg, check_dtype=True):
+    """``(out on the host, expected as an array)``, having asserted that ``out`` has ``dtype``
+    (with ``check_dtype``) and ``expected``'s shape."""
+    if check_dtype:
+        got_dtype = backend.dtype_of(out)
+        assert got_dtype is dtype, f"{msg}: result dtype is {got_dtype!r}, expected {dtype!r}"
     host = get(backend, out)
     expected = np.asarray(expected)
     assert tuple(host.shape) == tuple(expected.shape), (
         f"{msg}: result shape {tuple(host.shape)}, expected {tuple(expected.shape)}"
     )
-    same = host == expected
-    if dtype.is_floating_point:
-        same |= np.isnan(host.astype(np.float64)) & np.isnan(expected.astype(np.float64))
+    return host, expected
+
+
+def _assert_all_same(msg, same, host, expected):
+    """Raise, naming the count and the first differing element, unless ``same`` is all true."""
     if not np.all(same):
         i = tuple(int(v) for v in np.argwhere(~same)[0])
         raise AssertionError(

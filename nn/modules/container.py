@@ -20,6 +20,32 @@ def _index(idx, n, kind):
     return idx % n
 
 
+def _update_from_pairs(container, pairs, kind):
+    """``container[key] = value`` for each ``(key, value)`` pair, as ``dict.update`` does."""
+    for j, pair in enumerate(pairs):
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            raise ValueError(
+                f"{kind} update sequence element #{j} should be an iterable of length 2"
+            )
+        container[pair[0]] = pair[1]
+
+
+def _parameters_repr(items, type_str):
+    """The body of ``ParameterList``/``ParameterDict``'s repr: a line per ``(key, value)``;
+    ``type_str(tensor)`` names its type (PyTorch shows the dtype for a list, the tensor type
+    for a dict)."""
+    lines = []
+    for k, p in items:
+        if isinstance(p, Tensor):
+            size_str = "x".join(str(s) for s in p.size())
+            kind = "Parameter" if isinstance(p, Parameter) else "Tensor"
+            dev = "" if p.device.type == "cpu" else f" ({p.device})"
+            lines.append(f"  ({k}): {kind} containing: [{type_str(p)} of size {size_str}{dev}]")
+        else:
+            lines.append(f"  ({k}): Object of type: {type(p).__name__}")
+    return "\n".join(lines)
+
+
 class Sequential(Module):
     """Modules applied in order: ``Sequential(a, b, c)(x) == c(b(a(x)))``.
 
@@ -293,13 +319,7 @@ class ModuleDict(Module):
             for key, module in modules.items():
                 self[key] = module
         else:
-            for j, m in enumerate(modules):
-                if not isinstance(m, (list, tuple)) or len(m) != 2:
-                    raise ValueError(
-                        f"ModuleDict update sequence element #{j} should be an iterable of "
-                        "length 2"
-                    )
-                self[m[0]] = m[1]
+            _update_from_pairs(self, modules, "ModuleDict")
 
 
 def _as_parameter(value):
@@ -359,16 +379,7 @@ class ParameterList(Module):
         return self
 
     def extra_repr(self):
-        lines = []
-        for k, p in enumerate(self):
-            if isinstance(p, Tensor):
-                size_str = "x".join(str(s) for s in p.size())
-                kind = "Parameter" if isinstance(p, Parameter) else "Tensor"
-                dev = "" if p.device.type == "cpu" else f" ({p.device})"
-                lines.append(f"  ({k}): {kind} containing: [{p.dtype} of size {size_str}{dev}]")
-            else:
-                lines.append(f"  ({k}): Object of type: {type(p).__name__}")
-        return "\n".join(lines)
+        return _parameters_repr(enumerate(self), lambda p: p.dtype)
 
     def __call__(self, *args, **kwargs):
         raise RuntimeError("ParameterList should not be called.")
@@ -449,25 +460,10 @@ class ParameterDict(Module):
             for key, value in items:
                 self[key] = value
         else:
-            for j, p in enumerate(parameters):
-                if not isinstance(p, (list, tuple)) or len(p) != 2:
-                    raise ValueError(
-                        f"ParameterDict update sequence element #{j} should be an iterable of "
-                        "length 2"
-                    )
-                self[p[0]] = p[1]
+            _update_from_pairs(self, parameters, "ParameterDict")
 
     def extra_repr(self):
-        lines = []
-        for k, p in self.items():
-            if isinstance(p, Tensor):
-                size_str = "x".join(str(s) for s in p.size())
-                kind = "Parameter" if isinstance(p, Parameter) else "Tensor"
-                dev = "" if p.device.type == "cpu" else f" ({p.device})"
-                lines.append(f"  ({k}): {kind} containing: [{p.type()} of size {size_str}{dev}]")
-            else:
-                lines.append(f"  ({k}): Object of type: {type(p).__name__}")
-        return "\n".join(lines)
+        return _parameters_repr(self.items(), lambda p: p.type())
 
     def __call__(self, input):
         raise RuntimeError("ParameterDict should not be called.")

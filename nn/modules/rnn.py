@@ -32,6 +32,14 @@ def _empty_param(shape, device, dtype):
     return Parameter(flambeau.empty(shape, device=device, dtype=dtype))
 
 
+def _reset_uniform(module):
+    # every weight and bias ~ U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)), as PyTorch
+    stdv = 1.0 / math.sqrt(module.hidden_size) if module.hidden_size > 0 else 0
+    with flambeau.no_grad():
+        for w in module.parameters():
+            w.uniform_(-stdv, stdv)
+
+
 def _apply_permutation(t, permutation, dim=1):
     return t.index_select(dim, permutation)
 
@@ -103,11 +111,7 @@ class RNNBase(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
-        # every weight and bias ~ U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)), as PyTorch
-        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
-        with flambeau.no_grad():
-            for w in self.parameters():
-                w.uniform_(-stdv, stdv)
+        _reset_uniform(self)
 
     @property
     def _flat_weights(self):
@@ -368,10 +372,7 @@ class RNNCellBase(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
-        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
-        with flambeau.no_grad():
-            for w in self.parameters():
-                w.uniform_(-stdv, stdv)
+        _reset_uniform(self)
 
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"

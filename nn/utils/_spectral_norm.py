@@ -16,6 +16,8 @@ from __future__ import annotations
 import flambeau
 from flambeau._module import Parameter
 
+from ._weight_norm import _remove_norm_hook
+
 __all__ = ["spectral_norm", "remove_spectral_norm", "SpectralNorm"]
 
 
@@ -109,9 +111,4 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
 
 def remove_spectral_norm(module, name="weight"):
     """Fold the spectral normalization of ``module.<name>`` back into one parameter."""
-    for k, hook in module._forward_pre_hooks.items():
-        if isinstance(hook, SpectralNorm) and hook.name == name:
-            hook.remove(module)
-            del module._forward_pre_hooks[k]
-            return module
-    raise ValueError(f"spectral_norm of '{name}' not found in {module}")
+    return _remove_norm_hook(module, SpectralNorm, name, "spectral_norm")

@@ -82,9 +82,15 @@ def weight_norm(module, name="weight", dim=0):
 
 def remove_weight_norm(module, name="weight"):
     """Fold the weight normalization of ``module.<name>`` back into one parameter."""
+    return _remove_norm_hook(module, WeightNorm, name, "weight_norm")
+
+
+def _remove_norm_hook(module, hook_type, name, what):
+    """Undo the ``hook_type`` reparametrization of ``module.<name>`` (``hook.remove``) and drop
+    its forward pre-hook; ``what`` names the function that applied it, for the error."""
     for k, hook in module._forward_pre_hooks.items():
-        if isinstance(hook, WeightNorm) and hook.name == name:
+        if isinstance(hook, hook_type) and hook.name == name:
             hook.remove(module)
             del module._forward_pre_hooks[k]
             return module
-    raise ValueError(f"weight_norm of '{name}' not found in {module}")
+    raise ValueError(f"{what} of '{name}' not found in {module}")
