@@ -245,15 +245,17 @@ def main(argv=None):
             print(f"{name:44s} skipped: {type(exc).__name__}: {exc}")
             continue
         times = {k: timeit(f, min_time) for k, f in fns.items() if f is not None}
-        fl = times["flambeau"]
+        cols = [_fmt_time(times, k) for k in ("flambeau", "torch", "numpy")]
+        cols += [_fmt_ratio(times, k) for k in ("torch", "numpy")]
+        print(f"{name:44s} " + " ".join(cols))
 
-        def fmt(k):
-            return f"{times[k] * 1e6:9.1f}us" if k in times else f"{'-':>11s}"
 
-        def ratio(k):
-            return f"{fl / times[k]:9.2f}" if k in times else f"{'-':>9s}"
+def _fmt_time(times, k):
+    return f"{times[k] * 1e6:9.1f}us" if k in times else f"{'-':>11s}"
 
-        print(f"{name:44s} {fmt('flambeau')} {fmt('torch')} {fmt('numpy')} {ratio('torch')} {ratio('numpy')}")
+
+def _fmt_ratio(times, k):
+    return f"{times['flambeau'] / times[k]:9.2f}" if k in times else f"{'-':>9s}"
 
 
 if __name__ == "__main__":
