@@ -332,6 +332,8 @@ def multi_head_attention_forward(
     if need_weights:
         q_scaled = q * math.sqrt(1.0 / float(head_dim))
         if is_causal and attn_mask is None:
+            # PyTorch's own assertion, word for word: with need_weights, a causal mask must be
+            # passed as attn_mask (MultiheadAttention builds one when is_causal is set)
             raise AssertionError("FIXME: is_causal not implemented for need_weights")
         weights = q_scaled @ k.transpose(-2, -1)
         if attn_mask is not None:
