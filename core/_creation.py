@@ -313,17 +313,6 @@ def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device
     return _finish(data, backend, dtype, requires_grad)
 
 
-def range_(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
-    """``torch.range`` (deprecated there): like arange but includes ``end``."""
-    if end is None:
-        start, end = 0, start
-    n = int(math.floor((end - start) / step)) + 1
-    dtype = dtype or dt.get_default_dtype()
-    backend = _backend_for(device)
-    data = backend.binary("add", backend.binary("mul", backend.arange(0, n, 1, dt.float64), float(step)), float(start))
-    return _finish(backend.astype(data, dtype), backend, dtype, requires_grad)
-
-
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
     if isinstance(start, Tensor):

@@ -7,7 +7,6 @@ autograd entry points, conversions and Python protocol methods.
 from __future__ import annotations
 
 from . import _dtype as dt
-from ._device import device as _device_cls
 from .autograd.engine import backward as _autograd_backward
 from .autograd.function import AccumulateGrad
 from .autograd.grad_mode import _state as _grad_state
@@ -550,15 +549,10 @@ _TYPE_NAMES = {
 
 
 def _init_slots(t):
+    """The per-instance autograd state ``Tensor._make`` sets; the rest are class defaults."""
     t._requires_grad = False
-    t.grad = None
     t.grad_fn = None
-    t._output_nr = 0
     t._vc = [0]
-    t._base = None
-    t._view_fn = None
-    t._grad_acc = None
-    t._retains_grad = False
 
 
 def _wrap_dim(dim, ndim, op="op"):
@@ -575,10 +569,3 @@ def _wrap_dim(dim, ndim, op="op"):
         )
     return dim + n if dim < 0 else dim
 
-
-def _is_tensor(obj):
-    return isinstance(obj, Tensor)
-
-
-def device_of(obj):
-    return obj.device if isinstance(obj, Tensor) else _device_cls("cpu")

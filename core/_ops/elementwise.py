@@ -129,32 +129,23 @@ class Sign(InternalFunction):
         return g * 0
 
 
-def _predicate(op):
+def _predicate(op, integer_value):
+    """isnan/isinf/isfinite: an elementwise bool test; integer and bool tensors are all
+    ``integer_value`` (never NaN or infinite)."""
     def fn(input):
-        return Tensor._make(input._backend.unary(op, input._data), input._backend, dt.bool_, input.device)
+        b = input._backend
+        if not input.dtype.is_floating_point:
+            return Tensor._make(b.full(tuple(input.shape), integer_value, dt.bool_), b, dt.bool_,
+                                input.device)
+        return Tensor._make(b.unary(op, input._data), b, dt.bool_, input.device)
 
     fn.__name__ = op
     return fn
 
 
-isnan = _predicate("isnan")
-isinf = _predicate("isinf")
-isfinite = _predicate("isfinite")
-
-
-def _int_pred(op, value):
-    def fn(input):
-        if not input.dtype.is_floating_point:
-            return Tensor._make(input._backend.full(tuple(input.shape), value, dt.bool_),
-                                input._backend, dt.bool_, input.device)
-        return _predicate(op)(input)
-
-    return fn
-
-
-isnan = _int_pred("isnan", False)
-isinf = _int_pred("isinf", False)
-isfinite = _int_pred("isfinite", True)
+isnan = _predicate("isnan", False)
+isinf = _predicate("isinf", False)
+isfinite = _predicate("isfinite", True)
 
 
 def isposinf(input):
