@@ -225,8 +225,6 @@ class CopySlices(InternalFunction):
     @staticmethod
     def forward(ctx, base, new_view, view_fn):
         ctx.view_fn = view_fn
-        ctx.base_shape = base.shape
-        ctx.base_meta = (base.dtype, base._backend, base.device)
         return base._shallow_alias()
 
     @staticmethod
