@@ -55,6 +55,18 @@ _by_name.update(
 )
 
 
+# PyTorch's ScalarType names, which its error messages and legacy tensor types use
+_SCALAR_TYPE_NAMES = {
+    "bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int",
+    "int64": "Long", "float16": "Half", "float32": "Float", "float64": "Double",
+}
+
+
+def scalar_type_name(d: dtype) -> str:
+    """PyTorch's name of ``d`` in messages: ``Float``, ``Double``, ``Long``, ``Bool``, ..."""
+    return _SCALAR_TYPE_NAMES[d.name]
+
+
 def _lookup(name: str) -> dtype:
     try:
         return _by_name[name]

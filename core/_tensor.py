@@ -541,11 +541,7 @@ class Tensor:
                      requires_grad=requires_grad)
 
 
-_TYPE_NAMES = {
-    "float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
-    "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor",
-    "uint8": "ByteTensor", "bool": "BoolTensor",
-}
+_TYPE_NAMES = {name: short + "Tensor" for name, short in dt._SCALAR_TYPE_NAMES.items()}
 
 
 def _init_slots(t):

@@ -892,7 +892,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
 
 def _scalar_type_name(t):
     """PyTorch's ScalarType name of ``t``'s dtype (``Float``, ``Double``, ``Long``, ...)."""
-    return t.type().rsplit(".", 1)[-1][:-len("Tensor")]
+    return dt.scalar_type_name(t.dtype)
 
 
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):

@@ -54,13 +54,8 @@ def write_out(res, out, name):
     return out
 
 
-_TORCH_NAMES = {dt.float32: "Float", dt.float64: "Double", dt.float16: "Half", dt.int64: "Long",
-                dt.int32: "Int", dt.int16: "Short", dt.int8: "Char", dt.uint8: "Byte",
-                dt.bool_: "Bool"}
-
-
 def _torch_name(d):
-    return _TORCH_NAMES.get(d, d.name)
+    return dt.scalar_type_name(d)
 
 
 def with_out(fn):

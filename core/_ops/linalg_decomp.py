@@ -13,9 +13,6 @@ from ._util import InternalFunction, Tensor, dt
 # checks and the backend call
 # =============================================================================
 
-_TORCH_NAMES = {dt.int64: "Long", dt.int32: "Int", dt.int16: "Short", dt.int8: "Char",
-                dt.uint8: "Byte", dt.bool_: "Bool", dt.float16: "Half"}
-
 
 def check_float(op, A):
     if not isinstance(A, Tensor):
@@ -23,10 +20,10 @@ def check_float(op, A):
     if not A.dtype.is_floating_point:
         raise RuntimeError(
             f"{op}: Expected a floating point or complex tensor as input. Got "
-            f"{_TORCH_NAMES.get(A.dtype, A.dtype.name)}")
+            f"{dt.scalar_type_name(A.dtype)}")
     if A.dtype.itemsize < 4:
         raise RuntimeError(
-            f"{op}: Low precision dtypes not supported. Got {_TORCH_NAMES.get(A.dtype, A.dtype.name)}")
+            f"{op}: Low precision dtypes not supported. Got {dt.scalar_type_name(A.dtype)}")
 
 
 def check_matrix(op, A, square=False):

@@ -51,12 +51,6 @@ def ntuple(value, n, name, op="convolution"):
     return vals
 
 
-def _type_name(d):
-    return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-            "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-            "bool": "Bool"}[d.name]
-
-
 def _sizes(shape):
     return " x ".join(str(s) for s in shape)
 
@@ -180,8 +174,8 @@ def _check_common(op, nsp, input, weight, bias):
         )
     if input.dtype is not weight.dtype:
         raise RuntimeError(
-            f"expected scalar type {_type_name(input.dtype)} but found "
-            f"{_type_name(weight.dtype)} ({op}: input is {input.dtype.name}, weight is "
+            f"expected scalar type {dt.scalar_type_name(input.dtype)} but found "
+            f"{dt.scalar_type_name(weight.dtype)} ({op}: input is {input.dtype.name}, weight is "
             f"{weight.dtype.name}; convert one with .to())"
         )
     if input.dtype is dt.bool_:

@@ -104,18 +104,13 @@ class Mean(InternalFunction):
         return _expand_back(g, ctx.in_shape, ctx.axes, ctx.keepdim) / ctx.n, None, None
 
 
-# PyTorch's names of the dtypes in its error messages (c10::ScalarType)
-_SCALAR_TYPE = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int",
-                "int64": "Long", "float16": "Half", "float32": "Float", "float64": "Double"}
-
-
 def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     if dtype is not None:
         input = input.to(dtype)
     if not input.dtype.is_floating_point:
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point or "
-            f"complex dtype. Got: {_SCALAR_TYPE.get(input.dtype.name, input.dtype.name)}"
+            f"complex dtype. Got: {dt.scalar_type_name(input.dtype)}"
         )
     return (Mean if dim is None else _MeanDim).apply(input, _axes(dim, input.ndim, "mean"), keepdim)
 
