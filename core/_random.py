@@ -11,6 +11,7 @@ from . import _dtype as dt
 from ._creation import _backend_for, _finish, _size, _size_kw
 from ._device import device as _device
 from ._tensor import Tensor
+from .autograd.grad_mode import no_grad
 
 _DEFAULT_SEED = 67280421310721
 
@@ -206,7 +207,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
 
             shape = broadcast_shapes(mean.shape, std.shape)
         z = randn(shape, generator=generator, dtype=ref.dtype, device=ref.device)
-        with _no_grad():
+        with no_grad():
             return z * std + mean
     if size is None:
         raise TypeError("normal(): with float mean and std, pass size=")
@@ -217,18 +218,12 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
     return out_
 
 
-def _no_grad():
-    from .autograd.grad_mode import no_grad
-
-    return no_grad()
-
-
 def bernoulli(input, p=None, *, generator=None, out=None):
     """Draw 0/1 with probability ``input`` (or the scalar ``p``), elementwise."""
     probs = input if p is None else None
     u = rand(input.shape, generator=generator, dtype=input.dtype if input.dtype.is_floating_point
              else dt.get_default_dtype(), device=input.device)
-    with _no_grad():
+    with no_grad():
         thr = probs.detach() if probs is not None else p
         return (u < thr).to(input.dtype)
 
@@ -237,7 +232,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
     """Sample ``num_samples`` category indices per row from the (unnormalised) weights ``input``."""
     if input.ndim not in (1, 2):
         raise RuntimeError(f"multinomial(): prob_dist must be 1 or 2 dim, got {input.ndim}")
-    with _no_grad():
+    with no_grad():
         w = input.detach().double()
         if bool((w < 0).any()) or not bool(w.isfinite().all()):
             raise RuntimeError("multinomial(): probability tensor contains either `inf`, `nan` or element < 0")

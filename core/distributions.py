@@ -19,6 +19,7 @@ import math
 
 from . import _dtype as dt
 from ._tensor import Size, Tensor
+from .autograd.grad_mode import no_grad
 
 __all__ = [
     "Bernoulli", "Categorical", "Distribution", "Exponential", "Independent", "Laplace",
@@ -39,12 +40,6 @@ def _as_tensors(*values):
     ts = [v if isinstance(v, Tensor) else tensor(float(v), dtype=dtype, device=device)
           for v in values]
     return broadcast_tensors(*ts)
-
-
-def _no_grad():
-    from .autograd.grad_mode import no_grad
-
-    return no_grad()
 
 
 def _clamp_probs(probs):
@@ -93,7 +88,7 @@ class Distribution:
         return Size(tuple(sample_shape) + tuple(self._batch_shape) + tuple(self._event_shape))
 
     def sample(self, sample_shape=()):
-        with _no_grad():
+        with no_grad():
             return self.rsample(sample_shape)
 
     def rsample(self, sample_shape=()):
@@ -156,7 +151,7 @@ class Normal(_LocScale):
         from ._random import normal
 
         shape = self._extended_shape(sample_shape)
-        with _no_grad():
+        with no_grad():
             return normal(self.loc.expand(shape), self.scale.expand(shape))
 
     def rsample(self, sample_shape=()):
@@ -276,7 +271,7 @@ class Bernoulli(Distribution):
         from ._random import bernoulli
 
         shape = self._extended_shape(sample_shape)
-        with _no_grad():
+        with no_grad():
             return bernoulli(self.probs.expand(shape))
 
     def log_prob(self, value):
@@ -347,7 +342,7 @@ class Categorical(Distribution):
         n = 1
         for s in sample_shape:
             n *= s
-        with _no_grad():
+        with no_grad():
             probs_2d = self.probs.reshape(-1, self._num_events)
             samples_2d = multinomial(probs_2d, n, True).T
         return samples_2d.reshape(self._extended_shape(sample_shape))

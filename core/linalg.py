@@ -35,6 +35,7 @@ from ._ops.linalg_decomp import (  # noqa: F401
     svdvals,
 )
 from ._ops.reduction import vector_norm
+from .autograd.grad_mode import no_grad
 from .backend.base import LinAlgError
 
 __all__ = [
@@ -160,7 +161,7 @@ def matrix_exp(A):
         raise RuntimeError("linalg.matrix_exp: A must be batches of square matrices")
     from ._creation import eye
 
-    with _no_grad():
+    with no_grad():
         norm1 = float(matrix_norm(A.detach(), 1).max()) if A.numel() else 0.0
     s = max(0, int(math.ceil(math.log2(norm1))) + 1) if norm1 > 0.5 else 0
     X = A / (2 ** s)
@@ -172,12 +173,6 @@ def matrix_exp(A):
     for _ in range(s):
         result = result @ result
     return result
-
-
-def _no_grad():
-    from .autograd.grad_mode import no_grad
-
-    return no_grad()
 
 
 def vander(x, *, N=None):

@@ -1,18 +1,15 @@
 """Higher-level autograd helpers: jacobian, hessian, vjp, jvp (``torch.autograd.functional``)."""
 from __future__ import annotations
 
+from .engine import _as_tuple
 from .engine import grad as _grad
 
 
-def _tup(x):
-    return tuple(x) if isinstance(x, (tuple, list)) else (x,)
-
-
 def vjp(func, inputs, v=None, create_graph=False, strict=False):
-    ins = tuple(i.detach().requires_grad_() for i in _tup(inputs))
+    ins = tuple(i.detach().requires_grad_() for i in _as_tuple(inputs))
     out = func(*ins)
-    outs = _tup(out)
-    vs = _tup(v) if v is not None else (None,) * len(outs)
+    outs = _as_tuple(out)
+    vs = _as_tuple(v) if v is not None else (None,) * len(outs)
     gs = _grad(outs, ins, vs, create_graph=create_graph, allow_unused=True)
     gs = tuple(g if g is not None else i.new_zeros(i.shape) for g, i in zip(gs, ins))
     res = gs if isinstance(inputs, (tuple, list)) else gs[0]
@@ -30,10 +27,10 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
     from .._creation import zeros_like
 
     single_in = not isinstance(inputs, (tuple, list))
-    ins = tuple(i.detach().requires_grad_() for i in _tup(inputs))
+    ins = tuple(i.detach().requires_grad_() for i in _as_tuple(inputs))
     out = func(*ins)
     single_out = not isinstance(out, (tuple, list))
-    outs = _tup(out)
+    outs = _as_tuple(out)
     from .._ops.shape import stack as _stack
 
     result = []
@@ -70,12 +67,12 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False, out
 
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
     """Jacobian-vector product through the double-vjp trick."""
-    ins = tuple(i.detach().requires_grad_() for i in _tup(inputs))
+    ins = tuple(i.detach().requires_grad_() for i in _as_tuple(inputs))
     out = func(*ins)
-    outs = _tup(out)
+    outs = _as_tuple(out)
     us = tuple(o.new_zeros(o.shape).requires_grad_() for o in outs)
     gs = _grad(outs, ins, us, create_graph=True, allow_unused=True)
-    vs = _tup(v) if v is not None else tuple(i.new_ones(i.shape) for i in ins)
+    vs = _as_tuple(v) if v is not None else tuple(i.new_ones(i.shape) for i in ins)
     pairs = [(g, vv) for g, vv in zip(gs, vs) if g is not None]
     res = _grad([g for g, _ in pairs], us, [vv for _, vv in pairs], create_graph=create_graph,
                 allow_unused=True)
@@ -85,7 +82,7 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
 
 def vhp(func, inputs, v=None, create_graph=False, strict=False):
     """``(func(inputs), v^T H)`` for a scalar ``func``, H its Hessian at ``inputs``."""
-    ins = tuple(i.detach().requires_grad_() for i in _tup(inputs))
+    ins = tuple(i.detach().requires_grad_() for i in _as_tuple(inputs))
     out = func(*ins)
     if out.numel() != 1:
         raise RuntimeError(
@@ -99,7 +96,7 @@ def vhp(func, inputs, v=None, create_graph=False, strict=False):
                 "single Tensor with a single element.")
         vs = tuple(i.new_ones(i.shape) for i in ins)
     else:
-        vs = _tup(v)
+        vs = _as_tuple(v)
     pairs = [(g, vv) for g, vv in zip(gs, vs) if g is not None]
     res = _grad([g for g, _ in pairs], ins, [vv for _, vv in pairs], create_graph=create_graph,
                 allow_unused=True) if pairs else (None,) * len(ins)

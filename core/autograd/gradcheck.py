@@ -1,16 +1,13 @@
 """Finite-difference checks of analytical gradients, as ``torch.autograd.gradcheck``."""
 from __future__ import annotations
 
+from .engine import _as_tuple
 from .engine import grad as _grad
 from .grad_mode import enable_grad
 
 
 class GradcheckError(RuntimeError):
     pass
-
-
-def _as_tuple(x):
-    return tuple(x) if isinstance(x, (tuple, list)) else (x,)
 
 
 def _host(t):
